@@ -1,0 +1,38 @@
+# Two commands for a fresh machine: `make demo` and `make test`. Both create .venv and install what they
+# need, idempotently (system packages only when missing, Python packages only when pyproject.toml changed).
+VENV ?= .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+.PHONY: demo test lint bench samples system-deps
+
+demo: $(STAMP)
+	$(VENV)/bin/callqa transcribe samples/*.mp3
+
+test: $(STAMP) system-deps
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(PY) -m pytest
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check --fix .
+	$(VENV)/bin/ruff format .
+
+bench: $(STAMP)
+	$(PY) bench/transcribe.py
+
+# ffmpeg makes the test fixtures in other formats (M4A, OGG, FLAC, AMR); callqa itself decodes with PyAV.
+system-deps:
+	@command -v ffmpeg >/dev/null || { $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq ffmpeg; }
+
+$(STAMP): pyproject.toml
+	test -x $(PY) || python3 -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -e '.[dev]'
+	touch $(STAMP)
+
+# Regenerating the sample calls needs the TTS voices (large; never part of the runtime install).
+samples:
+	bash samples/setup_tts.sh
+	.venv-tts/bin/python samples/generate.py

@@ -1,0 +1,44 @@
+"""All configuration, from `CALLQA_*` environment variables (or a `.env` file)."""
+
+from __future__ import annotations
+
+import os
+from functools import cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from transcribe import TranscribeOptions
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="CALLQA_", env_file=".env", extra="ignore")
+
+    whisper_model: str = Field("base", min_length=1, description="'base' (bundled) or a faster-whisper name/path")
+    whisper_device: Literal["auto", "cpu", "cuda"] = "auto"
+    whisper_compute_type: str = Field("auto", min_length=1)
+    whisper_beam_size: int = Field(5, ge=1, le=10)
+    model_cache_dir: Path = Path(os.path.expanduser("~/.cache/callqa/models"))
+    agent_channel: Literal["left", "right"] = "left"
+    vad_threshold: float = Field(0.3, gt=0.0, lt=1.0)
+    max_duration_s: float = Field(3 * 3600, gt=0, description="longer recordings are refused before decoding")
+    workers: int = Field(0, ge=0, description="local transcription processes; 0 = one per CPU core")
+
+    def transcribe_options(self) -> TranscribeOptions:
+        return TranscribeOptions(
+            model=self.whisper_model,
+            device=self.whisper_device,
+            compute_type=self.whisper_compute_type,
+            beam_size=self.whisper_beam_size,
+            model_cache_dir=self.model_cache_dir,
+            agent_channel=0 if self.agent_channel == "left" else 1,
+            vad_threshold=self.vad_threshold,
+            max_duration_s=self.max_duration_s,
+        )
+
+
+@cache
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,43 @@
+from __future__ import annotations
+
+import pytest
+
+from transcribe.hallucinations import HallucinationGuard, count
+
+guard = HallucinationGuard()
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["字幕by索兰娅", "请不吝点赞 订阅 转发 打赏支持明镜与点点栏目", "中文字幕由YoYo提供", "谢谢观看!"],
+)
+def test_known_silence_hallucinations_are_dropped(text: str) -> None:
+    assert guard.reason_to_drop(text, no_speech_prob=0.0) == "known_hallucination"
+
+
+@pytest.mark.parametrize("text", ["好的好的好的好的好的好的", "我我我我我我我我我我", "嗯,嗯,嗯,嗯,嗯,嗯,嗯,嗯"])
+def test_repetition_loops_are_dropped(text: str) -> None:
+    assert guard.reason_to_drop(text, no_speech_prob=0.0) == "repetition"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "您好,中国银河证券北京中关村营业部,请问有什么可以帮您?",
+        "好的好的,谢谢",
+        "对对对",
+        "股市有风险,投资需谨慎。感谢您的来电,再见!",
+        "这个基金我订阅了它的公告",
+    ],
+)
+def test_ordinary_call_speech_is_kept(text: str) -> None:
+    assert guard.reason_to_drop(text, no_speech_prob=0.1) is None
+
+
+def test_high_no_speech_probability_is_dropped_and_counted() -> None:
+    reasons = [
+        guard.reason_to_drop("嗯", 0.9),
+        guard.reason_to_drop("字幕by", 0.0),
+        guard.reason_to_drop("好", 0.2),
+    ]
+    assert count([r for r in reasons if r]) == {"no_speech": 1, "known_hallucination": 1}
