@@ -22,9 +22,12 @@ lint: $(STAMP)
 bench: $(STAMP)
 	$(PY) bench/transcribe.py
 
-# ffmpeg makes the test fixtures in other formats (M4A, OGG, FLAC, AMR); callqa itself decodes with PyAV.
+# ffmpeg and sox make the test fixtures in other formats (M4A, OGG, FLAC; AMR-NB needs sox with
+# libopencore-amrnb, as Debian's ffmpeg decodes AMR but cannot encode it); callqa itself decodes with PyAV.
+SYSTEM_PACKAGES := ffmpeg sox libsox-fmt-all libopencore-amrnb0
 system-deps:
-	@command -v ffmpeg >/dev/null || { $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq ffmpeg; }
+	@dpkg -s $(SYSTEM_PACKAGES) >/dev/null 2>&1 || { $(SUDO) apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $(SYSTEM_PACKAGES); }
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || python3 -m venv $(VENV)

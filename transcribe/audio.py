@@ -12,6 +12,9 @@ from transcribe.errors import AudioError
 
 SAMPLE_RATE = 16_000  # what Whisper and Silero expect
 _TRUNCATION_TOLERANCE_S = 1.0
+_MAX_REFUSED_SHARE = 0.5
+# Headerless stream formats: their duration is a bit-rate estimate (DTX pauses in AMR make it far off).
+_LENGTH_GUESSED_FORMATS = frozenset({"amr", "amrnb", "amrwb", "aac"})
 
 
 @dataclass(frozen=True)
@@ -21,6 +24,8 @@ class AudioInfo:
     sample_rate: int
     channel_count: int
     codec: str
+    # False for headerless streams (raw AMR, ADTS AAC), whose length FFmpeg guesses from the bit rate
+    duration_exact: bool = True
 
 
 def probe(path: Path) -> AudioInfo:
@@ -41,6 +46,7 @@ def probe(path: Path) -> AudioInfo:
             return AudioInfo(
                 path=name,
                 duration=_metadata_duration(container, stream),
+                duration_exact=container.format.name not in _LENGTH_GUESSED_FORMATS,
                 sample_rate=int(stream.codec_context.sample_rate or 0),
                 channel_count=int(stream.codec_context.channels or 0),
                 codec=stream.codec_context.name,
@@ -52,20 +58,36 @@ def probe(path: Path) -> AudioInfo:
 
 
 def decode(info: AudioInfo, max_duration: float) -> np.ndarray:
-    """Decode to float32 array of shape (channels, samples) at 16 kHz; stop early past `max_duration`."""
+    """Decode to float32 array of shape (channels, samples) at 16 kHz; stop early past `max_duration`.
+
+    A packet the decoder refuses becomes silence of the packet's length, so the timeline stays true: mobile
+    AMR recordings carry comfort-noise (SID) frames during pauses that FFmpeg's decoder does not implement.
+    Those frames are a few bytes each, so a file is corrupt when most of its *bytes* cannot be decoded.
+    """
     name = info.path
     layout = "stereo" if info.channel_count == 2 else "mono"
     resampler = av.AudioResampler(format="fltp", layout=layout, rate=SAMPLE_RATE)
     chunks: list[np.ndarray] = []
     decoded = 0
+    refused_bytes = total_bytes = 0
     limit = int(max_duration * SAMPLE_RATE) + SAMPLE_RATE
     try:
         with av.open(name, metadata_errors="ignore") as container:
-            for frame in container.decode(audio=0):
-                frame.pts = None  # resample by sample count; broken timestamps must not drop audio
-                for out in resampler.resample(frame):
-                    chunks.append(out.to_ndarray())
-                    decoded += out.samples
+            for packet in container.demux(audio=0):
+                total_bytes += packet.size
+                try:
+                    frames = packet.decode()
+                except (av.error.FFmpegError, ValueError):
+                    gap = _packet_samples(packet)
+                    chunks.append(np.zeros((info.channel_count, gap), dtype=np.float32))
+                    decoded += gap
+                    refused_bytes += packet.size
+                    continue
+                for frame in frames:
+                    frame.pts = None  # resample by sample count; broken timestamps must not drop audio
+                    for out in resampler.resample(frame):
+                        chunks.append(out.to_ndarray())
+                        decoded += out.samples
                 if decoded > limit:
                     raise AudioError(name, f"longer than the {_hms(max_duration)} limit")
             for out in resampler.resample(None):
@@ -74,16 +96,27 @@ def decode(info: AudioInfo, max_duration: float) -> np.ndarray:
         raise
     except (av.error.FFmpegError, ValueError) as exc:
         raise AudioError(name, f"corrupt or truncated audio ({_short(exc)})") from None
-    if not chunks:
-        raise AudioError(name, "no decodable audio (corrupt or truncated file)")
+    if not chunks or refused_bytes > _MAX_REFUSED_SHARE * total_bytes:
+        raise AudioError(name, "corrupt or truncated audio (most of it cannot be decoded)")
     audio = np.concatenate(chunks, axis=1).astype(np.float32, copy=False)
     _check_not_truncated(info, audio.shape[1] / SAMPLE_RATE)
     return audio
 
 
+def _packet_samples(packet: av.Packet) -> int:
+    if packet.duration and packet.time_base:
+        return round(float(packet.duration * packet.time_base) * SAMPLE_RATE)
+    return 0
+
+
 def _check_not_truncated(info: AudioInfo, decoded_seconds: float) -> None:
     declared = info.duration
-    if declared and decoded_seconds < declared * 0.9 and declared - decoded_seconds > _TRUNCATION_TOLERANCE_S:
+    if (
+        declared
+        and info.duration_exact
+        and decoded_seconds < declared * 0.9
+        and declared - decoded_seconds > _TRUNCATION_TOLERANCE_S
+    ):
         raise AudioError(
             info.path,
             f"truncated or corrupt: header says {declared:.1f} s, only {decoded_seconds:.1f} s decodable",
