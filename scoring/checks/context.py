@@ -1,0 +1,164 @@
+"""What every check sees of one call, and the helpers they share: scopes, phrase search, evidence, doubt."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from scoring.findings import Finding, Verdict
+from scoring.hangup import Hangup
+from scoring.matching import CallText, Hit, MatchOptions, fuzzy_find, overlaps
+from scoring.phrasebook import Match, Phrasebook, Window
+from transcribe.types import Role, Transcript
+
+
+@dataclass
+class Context:
+    transcript: Transcript
+    text: CallText
+    book: Phrasebook
+    exact: dict[str, list[Hit]]
+    hangup: Hangup
+
+    # --- scopes -------------------------------------------------------------------------------------------------
+    def turns(self, role: Role | None) -> list[int]:
+        return [i for i, s in enumerate(self.transcript.segments) if role is None or s.role == role]
+
+    def scope(self, role: Role | None, window: Window | None) -> list[int]:
+        """Indices of the turns a rule looks at: one role's (or both), optionally only a window of the call."""
+        indices = self.turns(role)
+        if window is None or not indices:
+            return indices
+        segments = self.transcript.segments
+        if window.first_turns is not None:
+            return indices[: window.first_turns]
+        if window.last_turns is not None:
+            return indices[-window.last_turns :]
+        if window.first_s is not None:
+            begin = min(s.start for s in segments)
+            return [i for i in indices if segments[i].start < begin + window.first_s]
+        assert window.last_s is not None
+        finish = max(s.end for s in segments)
+        return [i for i in indices if segments[i].end > finish - window.last_s]
+
+    # --- phrase search ------------------------------------------------------------------------------------------
+    def find(
+        self,
+        phrases: list[str],
+        indices: list[int],
+        match: Match,
+        *,
+        windowed: bool = False,
+        exceptions: list[str] = (),  # type: ignore[assignment]
+        first_only: bool = False,
+    ) -> list[Hit]:
+        """Hits of any of `phrases` in the given turns, earliest first; fuzzy search only when nothing exact."""
+        allowed = set(indices)
+        hits = [
+            hit
+            for phrase in phrases
+            for hit in self.exact.get(phrase, ())
+            if hit.segment in allowed and (hit.how == "text" or match.pinyin)
+        ]
+        hits = [h for h in hits if self._counts(h, match, exceptions)]
+        if hits or not match.fuzzy or not indices:
+            return sorted(hits, key=lambda h: (h.segment, h.start))
+        options = match.options()
+        view = self.text.view(indices)
+        fuzzy: list[Hit] = []
+        for phrase in phrases:
+            compiled = self.book.phrases[phrase]
+            if not (windowed or compiled.gaps or compiled.length >= match.fuzzy_min_chars):
+                continue
+            found = fuzzy_find(view, compiled, options)
+            if found is not None and not self._excused(found, exceptions):
+                fuzzy.append(found)
+                if first_only:
+                    break
+        return sorted(fuzzy, key=lambda h: (-h.score, h.segment, h.start))
+
+    def _counts(self, hit: Hit, match: Match, exceptions: list[str]) -> bool:
+        if match.word_boundary and not self.text.on_word_boundaries(hit.segment, hit.start, hit.end):
+            return False
+        return not self._excused(hit, exceptions)
+
+    def _excused(self, hit: Hit, exceptions: list[str]) -> Hit | None:
+        for phrase in exceptions:
+            found = overlaps(hit, self.exact.get(phrase, ()))
+            if found is not None:
+                return found
+        return None
+
+    # --- evidence -----------------------------------------------------------------------------------------------
+    def times(self, hit: Hit) -> tuple[float, float]:
+        return self.text.times(hit.segment, hit.start, hit.end)
+
+    def describe(self, hit: Hit) -> str:
+        heard = self.text.heard(hit.segment, hit.start, hit.end)
+        role = self.transcript.segments[hit.segment].role
+        if hit.how == "text":
+            return f'{role} said "{heard}"'
+        how = "same pinyin" if hit.how == "pinyin" else f"similarity {hit.score:.0f}"
+        return f'{role} said "{heard}" ≈ "{hit.phrase}" ({how})'
+
+    def finding(
+        self, rule: Any, verdict: Verdict, evidence: str, start: float | None = None, end: float | None = None
+    ) -> Finding:
+        return Finding(
+            rule_id=rule.id,
+            category=rule.category,
+            verdict=verdict,
+            severity=rule.severity,
+            start=None if start is None else round(start, 2),
+            end=None if end is None else round(end, 2),
+            evidence=evidence,
+            source=rule.source,
+            points=rule.points,
+            message=rule.message,
+        )
+
+    def hit_finding(self, rule: Any, verdict: Verdict, hit: Hit, evidence: str) -> Finding:
+        start, end = self.times(hit)
+        return self.finding(rule, verdict, evidence, start, end)
+
+    # --- doubt --------------------------------------------------------------------------------------------------
+    def doubt(self, rule: Any, indices: list[int], hit: Hit | None = None) -> str | None:
+        """Why a failing verdict should be `uncertain` instead: guessed roles, or words heard too unsurely."""
+        if getattr(rule, "role", None) is not None and not self.transcript.roles_confident:
+            return "roles are guessed (mono recording)"
+        floor = self.book.policy.min_word_probability
+        if hit is not None:
+            probability = self.text.probability(hit.segment, hit.start, hit.end)
+        elif indices:
+            probability = sum(self.text.probability(i) for i in indices) / len(indices)
+        else:
+            return None
+        if probability < floor:
+            return f"ASR confidence {probability:.2f} below {floor:.2f}"
+        return None
+
+    def fail_or_doubt(
+        self,
+        rule: Any,
+        evidence: str,
+        indices: list[int],
+        hit: Hit | None = None,
+        span: tuple[float, float] | None = None,
+    ) -> Finding:
+        reason = self.doubt(rule, indices, hit)
+        verdict = Verdict.FAIL if reason is None else Verdict.UNCERTAIN
+        text = evidence if reason is None else f"{evidence}; {reason}"
+        if hit is not None:
+            return self.hit_finding(rule, verdict, hit, text)
+        start, end = span if span is not None else (None, None)
+        return self.finding(rule, verdict, text, start, end)
+
+    def span_of(self, indices: list[int]) -> tuple[float, float] | None:
+        if not indices:
+            return None
+        segments = self.transcript.segments
+        return min(segments[i].start for i in indices), max(segments[i].end for i in indices)
+
+
+def options_of(match: Match) -> MatchOptions:
+    return match.options()

@@ -1,0 +1,102 @@
+"""Checks on what was said: phrases present or absent, forbidden patterns, and phrases owed after a trigger."""
+
+from __future__ import annotations
+
+import re
+
+from scoring.checks.context import Context
+from scoring.findings import Finding, Verdict
+from scoring.matching import Hit
+from scoring.phrasebook import Match, PhraseAbsent, PhraseAfterAnchor, PhrasePresent, RegexAbsent, Window
+
+_MAX_LISTED = 3
+
+
+def phrase_present(rule: PhrasePresent, ctx: Context) -> Finding:
+    if not ctx.turns(rule.role):
+        return ctx.finding(rule, Verdict.NA, f"no {rule.role or 'speech'} heard")
+    indices = ctx.scope(rule.role, rule.window)
+    windowed = rule.window is not None
+    wanted = [[p] for p in rule.phrases] if rule.mode == "all" else [rule.phrases]
+    found: list[Hit] = []
+    for group in wanted:
+        hits = ctx.find(group, indices, rule.match, windowed=windowed, exceptions=rule.exceptions, first_only=True)
+        if not hits:
+            missing = " / ".join(f'"{p}"' for p in group[:_MAX_LISTED]) + (" …" if len(group) > _MAX_LISTED else "")
+            where = _where(rule.role, rule.window)
+            return ctx.fail_or_doubt(rule, f"not heard {where}: {missing}", indices, span=ctx.span_of(indices))
+        found.append(hits[0])
+    return ctx.hit_finding(rule, Verdict.PASS, found[0], "; ".join(ctx.describe(h) for h in found))
+
+
+def phrase_absent(rule: PhraseAbsent, ctx: Context) -> Finding:
+    if not ctx.turns(rule.role):
+        return ctx.finding(rule, Verdict.NA, f"no {rule.role or 'speech'} heard")
+    indices = ctx.scope(rule.role, rule.window)
+    excuse = _excuse(rule.unless, indices, ctx, rule)
+    if excuse is not None:
+        return excuse
+    hits = ctx.find(rule.phrases, indices, rule.match, windowed=rule.window is not None, exceptions=rule.exceptions)
+    if not hits:
+        return ctx.finding(rule, Verdict.PASS, "none heard", *(ctx.span_of(indices) or (None, None)))
+    return ctx.fail_or_doubt(rule, _listing(hits, ctx), indices, hit=hits[0])
+
+
+def regex_absent(rule: RegexAbsent, ctx: Context) -> Finding:
+    if not ctx.turns(rule.role):
+        return ctx.finding(rule, Verdict.NA, f"no {rule.role or 'speech'} heard")
+    indices = ctx.scope(rule.role, rule.window)
+    view = ctx.text.view(indices)
+    excluded = [m.span() for pattern in rule.exclude for m in re.finditer(pattern, view.normal)]
+    hits: list[Hit] = []
+    for pattern in rule.patterns:
+        for m in re.finditer(pattern, view.normal):
+            if m.end() == m.start() or any(s < m.end() and m.start() < e for s, e in excluded):
+                continue
+            segment, start, end = view.locate(m.start(), m.end())
+            hit = Hit(pattern, segment, start, end, 100.0, "text")
+            if ctx._excused(hit, rule.exceptions) is None:
+                hits.append(hit)
+    if not hits:
+        return ctx.finding(rule, Verdict.PASS, "none heard", *(ctx.span_of(indices) or (None, None)))
+    hits.sort(key=lambda h: (h.segment, h.start))
+    return ctx.fail_or_doubt(rule, _listing(hits, ctx), indices, hit=hits[0])
+
+
+def phrase_after_anchor(rule: PhraseAfterAnchor, ctx: Context) -> Finding:
+    anchor = rule.anchor
+    triggers = ctx.find(anchor.phrases, ctx.turns(anchor.role), anchor.match)
+    if not triggers:
+        return ctx.finding(rule, Verdict.NA, "trigger never heard: " + " / ".join(anchor.phrases[:_MAX_LISTED]) + " …")
+    trigger = min(triggers, key=lambda h: (h.segment, h.start))
+    began, _ = ctx.times(trigger)
+    deadline = began + anchor.within_s if anchor.within_s is not None else float("inf")
+    segments = ctx.transcript.segments
+    indices = [i for i in ctx.turns(rule.role) if i >= trigger.segment and segments[i].start <= deadline]
+    hits = ctx.find(rule.phrases, indices, rule.match, first_only=True)
+    said = f"{ctx.describe(trigger)} at {began:.1f} s"
+    if hits:
+        return ctx.hit_finding(rule, Verdict.PASS, hits[0], f"{said}; then {ctx.describe(hits[0])}")
+    limit = f"within {anchor.within_s:.0f} s" if anchor.within_s is not None else "before the call ended"
+    evidence = f"{said}; no {rule.role or ''} follow-up {limit}".replace("  ", " ")
+    end = min(deadline, ctx.transcript.duration)
+    return ctx.fail_or_doubt(rule, evidence, indices, span=(began, end))
+
+
+def _excuse(unless: list[str], indices: list[int], ctx: Context, rule: PhraseAbsent) -> Finding | None:
+    if not unless:
+        return None
+    hits = ctx.find(unless, indices, Match(), windowed=rule.window is not None, first_only=True)
+    if not hits:
+        return None
+    return ctx.hit_finding(rule, Verdict.PASS, hits[0], f"excused: {ctx.describe(hits[0])}")
+
+
+def _listing(hits: list[Hit], ctx: Context) -> str:
+    shown = "; ".join(f"{ctx.describe(h)} at {ctx.times(h)[0]:.1f} s" for h in hits[:_MAX_LISTED])
+    return shown + (f" (and {len(hits) - _MAX_LISTED} more)" if len(hits) > _MAX_LISTED else "")
+
+
+def _where(role: str | None, window: Window | None) -> str:
+    who = f"from the {role}" if role else "in the call"
+    return f"{who} ({window.describe()})" if window is not None else who

@@ -1,0 +1,150 @@
+"""Checks on when people spoke: dead air, unexplained holds, slow answers, talking over the client, unanswered
+questions. Times come from VAD speech spans and word timestamps, never from Whisper's coarse segment bounds."""
+
+from __future__ import annotations
+
+import itertools
+
+from scoring.checks.context import Context
+from scoring.findings import Finding, Verdict
+from scoring.phrasebook import DeadAir, HoldExplained, Interruption, ResponseLatency, UnansweredQuestion
+from transcribe.types import Span
+
+_QUESTION_MARKS = ("?", "？")
+
+
+def dead_air(rule: DeadAir, ctx: Context) -> Finding:
+    gaps = _silences(ctx)
+    if not gaps:
+        return ctx.finding(rule, Verdict.PASS, "no silence between turns")
+    worst: tuple[float, Span] | None = None
+    for gap in gaps:
+        length = gap[1] - gap[0]
+        if length <= rule.max_s:
+            continue
+        if _held(ctx, gap[0], rule.hold_phrases, rule) and length <= rule.hold_max_s:
+            continue
+        if worst is None or length > worst[0]:
+            worst = (length, gap)
+    if worst is None:
+        longest = max(g[1] - g[0] for g in gaps)
+        return ctx.finding(rule, Verdict.PASS, f"longest silence {longest:.1f} s (limit {rule.max_s:g} s)")
+    length, (start, end) = worst
+    return ctx.finding(rule, Verdict.FAIL, f"{length:.1f} s of silence (limit {rule.max_s:g} s)", start, end)
+
+
+def hold_explained(rule: HoldExplained, ctx: Context) -> Finding:
+    holds = [g for g in _silences(ctx) if g[1] - g[0] >= rule.min_gap_s and not _clients_turn(ctx, g)]
+    if not holds:
+        return ctx.finding(rule, Verdict.NA, f"no silence of {rule.min_gap_s:g} s or more")
+    for start, end in holds:
+        if not _held(ctx, start, rule.phrases, rule, rule.lookback_s):
+            return ctx.finding(
+                rule, Verdict.FAIL, f"{end - start:.1f} s wait with no reason given by the agent before it", start, end
+            )
+    start, end = holds[0]
+    return ctx.finding(rule, Verdict.PASS, f"{len(holds)} wait(s), each explained beforehand", start, end)
+
+
+def response_latency(rule: ResponseLatency, ctx: Context) -> Finding:
+    segments = sorted(ctx.transcript.segments, key=lambda s: s.start)
+    slowest: tuple[float, float, float] | None = None
+    answered = 0
+    for before, after in itertools.pairwise(segments):
+        if before.role != "client" or after.role != "agent":
+            continue
+        answered += 1
+        wait = after.start - before.end
+        late = wait > rule.max_s and not _held(ctx, before.end, rule.hold_phrases, rule)
+        if late and (slowest is None or wait > slowest[0]):
+            slowest = (wait, before.end, after.start)
+    if not answered:
+        return ctx.finding(rule, Verdict.NA, "the agent never answered a client turn")
+    if slowest is None:
+        return ctx.finding(rule, Verdict.PASS, f"{answered} answers, none slower than {rule.max_s:g} s")
+    wait, start, end = slowest
+    return ctx.finding(rule, Verdict.FAIL, f"agent answered after {wait:.1f} s (limit {rule.max_s:g} s)", start, end)
+
+
+def interruption(rule: Interruption, ctx: Context) -> Finding:
+    transcript = ctx.transcript
+    agent, client = transcript.channel_for("agent"), transcript.channel_for("client")
+    if agent is None or client is None or agent is client or not transcript.roles_confident:
+        return ctx.finding(rule, Verdict.NA, "one channel: overlapping speech cannot be seen")
+    client_spans = [s for s in client.speech_spans if not _inside_any(s, client.tone_spans)]
+    minimum = rule.min_overlap_ms / 1000
+    for a_start, a_end in agent.speech_spans:
+        for c_start, c_end in client_spans:
+            if c_start < a_start < c_end:
+                overlap = min(a_end, c_end) - a_start
+                if overlap >= minimum:
+                    return ctx.finding(
+                        rule,
+                        Verdict.FAIL,
+                        f"agent started at {a_start:.1f} s while the client was speaking ({c_start:.1f}–{c_end:.1f} s):"
+                        f" {overlap * 1000:.0f} ms of overlap",
+                        a_start,
+                        a_start + overlap,
+                    )
+    return ctx.finding(rule, Verdict.PASS, f"the agent never talked over the client for {rule.min_overlap_ms} ms")
+
+
+def unanswered_question(rule: UnansweredQuestion, ctx: Context) -> Finding:
+    segments = ctx.transcript.segments
+    questions = {h.segment for p in rule.phrases for h in ctx.exact.get(p, ()) if segments[h.segment].role == "client"}
+    questions |= {i for i, s in enumerate(segments) if s.role == "client" and s.text.rstrip().endswith(_QUESTION_MARKS)}
+    if not questions:
+        return ctx.finding(rule, Verdict.NA, "the client asked nothing")
+    run: list[int] = []
+    for index in sorted(range(len(segments)), key=lambda i: segments[i].start):
+        if segments[index].role == "agent":
+            run = []
+        elif index in questions:
+            run.append(index)
+            if len(run) >= rule.count:
+                first, last = segments[run[0]], segments[run[-1]]
+                return ctx.fail_or_doubt(
+                    rule,
+                    f"client asked {len(run)} times with no answer: " + " / ".join(segments[i].text for i in run),
+                    run,
+                    span=(first.start, last.end),
+                )
+    return ctx.finding(rule, Verdict.PASS, f"{len(questions)} client question(s), none left hanging")
+
+
+def _silences(ctx: Context) -> list[Span]:
+    """Gaps where neither party is heard, between the first and the last speech of the call."""
+    spans: list[Span] = [(s.start, s.end) for s in ctx.transcript.segments]
+    for channel in ctx.transcript.channels:
+        spans += [s for s in channel.speech_spans if not _inside_any(s, channel.tone_spans)]
+    spans.sort()
+    gaps: list[Span] = []
+    reach = spans[0][1] if spans else 0.0
+    for start, end in spans[1:]:
+        if start > reach:
+            gaps.append((reach, start))
+        reach = max(reach, end)
+    return gaps
+
+
+def _held(ctx: Context, at: float, phrases: list[str], rule: object, lookback_s: float = 15.0) -> bool:
+    """Whether the agent said one of `phrases` in the `lookback_s` before `at`."""
+    if not phrases:
+        return False
+    segments = ctx.transcript.segments
+    indices = [
+        i for i, s in enumerate(segments) if s.role == "agent" and s.start <= at + 0.5 and s.end >= at - lookback_s
+    ]
+    return bool(indices) and bool(ctx.find(phrases, indices, rule.match, windowed=True, first_only=True))  # type: ignore[attr-defined]
+
+
+def _clients_turn(ctx: Context, gap: Span) -> bool:
+    """The agent spoke last and the client speaks next: the client was thinking, not kept waiting."""
+    segments = ctx.transcript.segments
+    before = max((s for s in segments if s.end <= gap[0] + 0.05), key=lambda s: s.end, default=None)
+    after = min((s for s in segments if s.start >= gap[1] - 0.05), key=lambda s: s.start, default=None)
+    return before is not None and after is not None and before.role == "agent" and after.role == "client"
+
+
+def _inside_any(span: Span, others: tuple[Span, ...]) -> bool:
+    return any(o[0] - 0.1 <= span[0] and span[1] <= o[1] + 0.1 for o in others)

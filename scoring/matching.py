@@ -1,0 +1,302 @@
+"""Finding phrases in what was heard, tolerant of ASR errors.
+
+Three stages, cheapest first:
+1. exact: one Aho-Corasick pass over the call's normal text, one over its pinyin (homophones: 故事有风险 = 股市有风险);
+2. fuzzy: rapidfuzz `partial_ratio_alignment` on pinyin and on text, only inside a rule's scope and only where
+   stage 1 found nothing (near-homophones: 引好 ≈ 您好, 中国银合正线 ≈ 中国银河证券);
+3. placeholders: "您好{org}营业部" is its literal parts in order, with 1–12 characters of anything between.
+Every hit keeps where it is (turn, characters, seconds), what was heard and how well it matched: the evidence.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from functools import cached_property
+
+import ahocorasick
+from rapidfuzz import fuzz
+
+from scoring.normalise import SEPARATOR, char_at, char_end, normalise, pinyin
+from transcribe.types import Segment, Transcript
+
+_PLACEHOLDER = re.compile(r"\{([a-z_]+)\}")
+
+
+@dataclass(frozen=True)
+class Gap:
+    min_chars: int
+    max_chars: int
+
+
+@dataclass(frozen=True)
+class Phrase:
+    """A phrase as written in a phrasebook, compiled: literal parts (normal form) and the gaps between them."""
+
+    text: str
+    parts: tuple[str, ...]
+    gaps: tuple[Gap, ...] = ()
+
+    @property
+    def literal(self) -> str | None:
+        return self.parts[0] if not self.gaps else None
+
+    @property
+    def length(self) -> int:
+        return sum(len(p) for p in self.parts) + sum(g.min_chars for g in self.gaps)
+
+
+def compile_phrase(text: str, placeholders: dict[str, Gap]) -> Phrase:
+    """'您好,{org}营业部' → parts ('您好', '营业部') with the `org` gap. Raises KeyError for an unknown placeholder."""
+    pieces = _PLACEHOLDER.split(text)
+    literals, names = pieces[0::2], pieces[1::2]
+    gaps = tuple(placeholders[name] for name in names)
+    parts = tuple(normalise(p) for p in literals)
+    if gaps and not all(parts):
+        raise ValueError(f"placeholder must sit between two literal parts: {text!r}")
+    if not "".join(parts):
+        raise ValueError(f"phrase has no letters or digits: {text!r}")
+    return Phrase(text=text, parts=parts, gaps=gaps)
+
+
+@dataclass(frozen=True)
+class MatchOptions:
+    min_score: float = 80.0
+    pinyin: bool = True
+    fuzzy: bool = True
+    fuzzy_min_chars: int = 4  # shorter phrases match exactly (text or pinyin) unless the scope is a small window
+    word_boundary: bool = False
+
+
+@dataclass(frozen=True)
+class Hit:
+    phrase: str  # as written in the phrasebook
+    segment: int  # index into transcript.segments
+    start: int  # character offsets into that segment's normal text
+    end: int
+    score: float
+    how: str  # "text" | "pinyin" | "fuzzy"
+
+
+class CallText:
+    """The normal and pinyin forms of every turn of one call, plus what maps characters back to words and seconds."""
+
+    def __init__(self, transcript: Transcript) -> None:
+        self.segments: tuple[Segment, ...] = transcript.segments
+        self.normal = [normalise(s.text) for s in self.segments]
+        self._pinyin: dict[int, str] = {}
+        self._word_ends: dict[int, list[int]] = {}
+        self._tokens: dict[int, tuple[set[int], set[int]]] = {}
+
+    def pinyin(self, index: int) -> str:
+        if index not in self._pinyin:
+            self._pinyin[index] = pinyin(self.normal[index])
+        return self._pinyin[index]
+
+    @cached_property
+    def whole(self) -> View:
+        return self.view(range(len(self.segments)))
+
+    def view(self, indices: Iterable[int]) -> View:
+        return View(self, tuple(indices))
+
+    def times(self, index: int, start: int, end: int) -> tuple[float, float]:
+        """Seconds of the words that hold characters [start, end) of segment `index`."""
+        words = self._words(index)
+        seg = self.segments[index]
+        if not words:
+            return seg.start, seg.end
+        first, last = self._word_range(index, start, end)
+        return words[first].start, words[last].end
+
+    def probability(self, index: int, start: int = 0, end: int | None = None) -> float:
+        """Mean word probability over characters [start, end) of a segment (whole segment by default)."""
+        words = self._words(index)
+        if not words:
+            return _logprob_to_probability(self.segments[index].avg_logprob)
+        first, last = self._word_range(index, start, len(self.normal[index]) if end is None else end)
+        chosen = words[first : last + 1]
+        return sum(w.probability for w in chosen) / len(chosen)
+
+    def heard(self, index: int, start: int, end: int) -> str:
+        return self.normal[index][start:end]
+
+    def on_word_boundaries(self, index: int, start: int, end: int) -> bool:
+        """Whether [start, end) starts and ends where jieba cuts the turn into words."""
+        if index not in self._tokens:
+            from scoring.tokens import boundaries  # jieba loads only when a rule asks for word boundaries
+
+            self._tokens[index] = boundaries(self.normal[index])
+        starts, ends = self._tokens[index]
+        return start in starts and end in ends
+
+    def _words(self, index: int) -> tuple:  # type: ignore[type-arg]
+        return self.segments[index].words
+
+    def _word_range(self, index: int, start: int, end: int) -> tuple[int, int]:
+        ends = self._word_ends.get(index)
+        if ends is None:
+            ends, total = [], 0
+            for word in self._words(index):
+                total += len(normalise(word.text))
+                ends.append(total)
+            self._word_ends[index] = ends
+        first = next((i for i, e in enumerate(ends) if e > start), len(ends) - 1)
+        last = next((i for i, e in enumerate(ends) if e >= end), len(ends) - 1)
+        return first, max(first, last)
+
+
+class View:
+    """Some turns of a call joined into one searchable string (turns separated by '|'), normal and pinyin."""
+
+    def __init__(self, text: CallText, indices: tuple[int, ...]) -> None:
+        self.text = text
+        self.indices = indices
+        self.starts: list[int] = []
+        offset = 0
+        for i in indices:
+            self.starts.append(offset)
+            offset += len(text.normal[i]) + 1
+        self.normal = SEPARATOR.join(text.normal[i] for i in indices)
+
+    @cached_property
+    def pinyin(self) -> str:
+        return " " + "| ".join(self.text.pinyin(i)[1:] for i in self.indices) if self.indices else " "
+
+    def locate(self, start: int, end: int) -> tuple[int, int, int]:
+        """View characters [start, end) → (segment index, start, end) within that segment's normal text."""
+        position = _bisect_right(self.starts, start) - 1
+        position = max(position, 0)
+        local = start - self.starts[position]
+        if local >= len(self.text.normal[self.indices[position]]) and position + 1 < len(self.starts):
+            position += 1  # the window began on a separator: it belongs to the next turn
+            local = 0
+        length = len(self.text.normal[self.indices[position]])
+        return self.indices[position], local, max(local + 1, min(end - self.starts[position], length))
+
+
+def _bisect_right(values: list[int], target: int) -> int:
+    low, high = 0, len(values)
+    while low < high:
+        middle = (low + high) // 2
+        if values[middle] <= target:
+            low = middle + 1
+        else:
+            high = middle
+    return low
+
+
+class ExactIndex:
+    """Aho-Corasick automata over the normal and pinyin forms of every literal phrase of a phrasebook."""
+
+    def __init__(self, phrases: Iterable[Phrase]) -> None:
+        self._text = ahocorasick.Automaton()
+        self._pinyin = ahocorasick.Automaton()
+        text_keys: dict[str, list[str]] = defaultdict(list)
+        pinyin_keys: dict[str, list[str]] = defaultdict(list)
+        for phrase in phrases:
+            literal = phrase.literal
+            if literal is None:
+                continue
+            text_keys[literal].append(phrase.text)
+            if len(literal) >= 2:
+                pinyin_keys[pinyin(literal)].append(phrase.text)
+        for key, names in text_keys.items():
+            self._text.add_word(key, (len(key), tuple(dict.fromkeys(names))))
+        for key, names in pinyin_keys.items():
+            self._pinyin.add_word(key, (len(key), tuple(dict.fromkeys(names))))
+        for automaton, keys in ((self._text, text_keys), (self._pinyin, pinyin_keys)):
+            if keys:
+                automaton.make_automaton()
+
+    def search(self, text: CallText) -> dict[str, list[Hit]]:
+        """Every exact and homophone occurrence of every phrase in the call, by phrase."""
+        found: dict[str, list[Hit]] = defaultdict(list)
+        view = text.whole
+        seen: set[tuple[str, int, int]] = set()
+        if self._text.kind == ahocorasick.AHOCORASICK:
+            for last, (length, names) in self._text.iter(view.normal):
+                segment, start, end = view.locate(last - length + 1, last + 1)
+                for name in names:
+                    seen.add((name, segment, start))
+                    found[name].append(Hit(name, segment, start, end, 100.0, "text"))
+        if self._pinyin.kind == ahocorasick.AHOCORASICK:
+            spelled = view.pinyin
+            for last, (length, names) in self._pinyin.iter(spelled):
+                first = last - length + 1
+                segment, start, end = view.locate(char_at(spelled, first), char_end(spelled, last + 1))
+                for name in names:
+                    if (name, segment, start) not in seen:
+                        found[name].append(Hit(name, segment, start, end, 100.0, "pinyin"))
+        return found
+
+
+def fuzzy_find(view: View, phrase: Phrase, options: MatchOptions) -> Hit | None:
+    """The best approximate occurrence of `phrase` in `view` scoring at least `options.min_score`, if any."""
+    if not view.indices:
+        return None
+    if phrase.gaps:
+        return _find_with_gaps(view, phrase, options)
+    literal = phrase.parts[0]
+    best: Hit | None = None
+    candidates = [(literal, view.normal, False)]
+    if options.pinyin and len(literal) >= 2:
+        candidates.append((pinyin(literal), view.pinyin, True))
+    for needle, haystack, spelled in candidates:
+        if len(needle) > len(haystack):
+            continue
+        found = fuzz.partial_ratio_alignment(needle, haystack, score_cutoff=options.min_score)
+        if found is None or (best is not None and found.score <= best.score):
+            continue
+        start, end = found.dest_start, found.dest_end
+        if spelled:
+            start, end = char_at(haystack, start), char_end(haystack, end)
+        segment, local_start, local_end = view.locate(start, end)
+        best = Hit(phrase.text, segment, local_start, local_end, round(found.score, 1), "fuzzy")
+    return best
+
+
+def _find_with_gaps(view: View, phrase: Phrase, options: MatchOptions) -> Hit | None:
+    """Each literal part in order inside one turn, the gaps between them within their bounds."""
+    for index in view.indices:
+        normal = view.text.normal[index]
+        position, first, scores = 0, -1, []
+        for number, part in enumerate(phrase.parts):
+            gap = phrase.gaps[number - 1] if number else None
+            low = position + (gap.min_chars if gap else 0)
+            high = position + gap.max_chars + len(part) + 1 if gap else len(normal)
+            found = _find_part(normal[low:high], part, options)
+            if found is None:
+                break
+            start, end, score = found
+            first = low + start if number == 0 else first
+            position = low + end
+            scores.append(score)
+        else:
+            return Hit(phrase.text, index, first, position, min(scores), "fuzzy" if min(scores) < 100 else "text")
+    return None
+
+
+def _find_part(haystack: str, part: str, options: MatchOptions) -> tuple[int, int, float] | None:
+    at = haystack.find(part)
+    if at >= 0:
+        return at, at + len(part), 100.0
+    if not options.pinyin or len(part) < 2 or len(part) > len(haystack):
+        return None
+    spelled, needle = pinyin(haystack), pinyin(part)
+    found = fuzz.partial_ratio_alignment(needle, spelled, score_cutoff=options.min_score)
+    if found is None:
+        return None
+    return char_at(spelled, found.dest_start), char_end(spelled, found.dest_end), round(found.score, 1)
+
+
+def overlaps(hit: Hit, others: Sequence[Hit]) -> Hit | None:
+    return next((o for o in others if o.segment == hit.segment and o.start < hit.end and hit.start < o.end), None)
+
+
+def _logprob_to_probability(avg_logprob: float) -> float:
+    import math
+
+    return math.exp(min(avg_logprob, 0.0))

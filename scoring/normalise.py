@@ -1,0 +1,108 @@
+"""One form for every text that rules compare: NFKC (full-width → half-width), simplified characters, lower case,
+no punctuation or spaces; and a toneless pinyin form of it for homophone-tolerant matching.
+
+Both are character-for-character tables applied with `str.translate`, so they cost one C-level pass per text
+and keep positions: character i of the normal form is syllable i of the pinyin form.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+import warnings
+from functools import cache
+
+import opencc
+
+SEPARATOR = "|"  # joins turns in one searchable string; never produced by `normalise`
+
+
+class _CharTable(dict[int, str]):
+    """Lazily filled translate table: each code point is worked out once, on first sight."""
+
+    def __init__(self, compute: object) -> None:
+        super().__init__()
+        self._compute = compute
+
+    def __missing__(self, code: int) -> str:
+        value = self._compute(chr(code))  # type: ignore[operator]
+        self[code] = value
+        return value
+
+
+@cache
+def _t2s() -> opencc.OpenCC:
+    return opencc.OpenCC("t2s")
+
+
+def _fold_once(text: str) -> str:
+    text = _t2s().convert(unicodedata.normalize("NFKC", text)).lower()
+    return "".join(c for c in text if unicodedata.category(c)[0] in "LN")
+
+
+def _fold(char: str) -> str:
+    """A fixed point, so that folding a folded text changes nothing."""
+    previous, current = char, _fold_once(char)
+    for _ in range(4):
+        if current == previous:
+            break
+        previous, current = current, "".join(_fold_once(c) for c in current)
+    return current
+
+
+_NORMAL = _CharTable(_fold)
+_NORMAL[ord(SEPARATOR)] = SEPARATOR
+
+
+def normalise(text: str) -> str:
+    """Comparable form of `text`: '股市有風險,投資需謹慎!' → '股市有风险投资需谨慎'."""
+    return text.translate(_NORMAL).replace(SEPARATOR, "")
+
+
+def normalise_keep_separators(text: str) -> str:
+    return text.translate(_NORMAL)
+
+
+# Initials that 8 kHz ASR and southern accents confuse are merged: zh/z, ch/c, sh/s.
+_MERGED_INITIALS = (("zh", "z"), ("ch", "c"), ("sh", "s"))
+
+
+@cache
+def _pypinyin():  # type: ignore[no-untyped-def]
+    with warnings.catch_warnings():  # keep an old dependency's import-time warnings out of strict test runs
+        warnings.simplefilter("ignore")
+        import pypinyin
+    return pypinyin
+
+
+def _syllable(char: str) -> str:
+    if char == SEPARATOR:
+        return SEPARATOR + " "
+    if not ("\u3400" <= char <= "\u9fff" or "\U00020000" <= char <= "\U0002ffff"):
+        return char + " "
+    pypinyin = _pypinyin()
+    syllable = pypinyin.lazy_pinyin(char, style=pypinyin.Style.NORMAL, errors="default")[0].replace("ü", "v")
+    for long, short in _MERGED_INITIALS:
+        if syllable.startswith(long):
+            syllable = short + syllable[len(long) :]
+            break
+    return (syllable or char) + " "
+
+
+_PINYIN = _CharTable(_syllable)
+
+
+def pinyin(normal: str) -> str:
+    """' gu si you feng xian ' for '股市有风险': one space-delimited syllable per character of a normal form."""
+    return " " + normal.translate(_PINYIN)
+
+
+def char_at(pinyin_text: str, offset: int) -> int:
+    """Index of the character whose syllable holds `offset` (a separator counts for the character after it)."""
+    return pinyin_text.count(" ", 0, offset + 1) - 1
+
+
+def char_end(pinyin_text: str, end: int) -> int:
+    """Exclusive character index for an exclusive pinyin offset `end`."""
+    last = max(end - 1, 0)
+    index = pinyin_text.count(" ", 0, last + 1) - 1
+    return index if pinyin_text[last] == " " else index + 1

@@ -1,0 +1,381 @@
+"""Phrasebooks are data: YAML files validated here (pydantic, `extra="forbid"`), then compiled for matching.
+
+A directory holds `scorecard.yaml` (pass mark, category caps, confidence floors) and one `<theme>.yaml` per
+theme; `<theme>.cases.yaml` beside it holds the rules' example dialogues (see `scoring.cases`). Every load
+error is one line naming the file, the rule id and the field.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from enum import StrEnum
+from functools import cached_property
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from scoring.findings import Category, Severity
+from scoring.matching import ExactIndex, Gap, MatchOptions, Phrase, compile_phrase
+
+Role = Literal["agent", "client"]
+RULE_ID = r"^[a-z][a-z0-9_]*(\.[a-z0-9_]+)+$"
+SOURCE = r"^\d{3}_[0-9a-f]{16}\.txt \S.*$"  # seed file name, a space, then the clause
+SCORECARD_FILE = "scorecard.yaml"
+CASES_SUFFIX = ".cases.yaml"
+
+
+class PhrasebookError(Exception):
+    """A phrasebook cannot be used; `str(err)` is 'FILE: rule RULE: field FIELD: problem'."""
+
+
+class RuleKind(StrEnum):
+    PHRASE_PRESENT = "phrase_present"
+    PHRASE_ABSENT = "phrase_absent"
+    REGEX_ABSENT = "regex_absent"
+    PHRASE_AFTER_ANCHOR = "phrase_after_anchor"
+    DEAD_AIR = "dead_air"
+    HOLD_EXPLAINED = "hold_explained"
+    RESPONSE_LATENCY = "response_latency"
+    INTERRUPTION = "interruption"
+    SPEECH_RATE = "speech_rate"
+    VOLUME = "volume"
+    UNANSWERED_QUESTION = "unanswered_question"
+    HANGUP_ORDER = "hangup_order"
+
+
+class Status(StrEnum):
+    ACTIVE = "active"
+    DEPRECATED = "deprecated"  # kept so its id stays reserved and `rules explain` still answers; never scored
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Match(_Strict):
+    min_score: float = Field(80.0, ge=50, le=100, description="0–100 similarity for a fuzzy hit (text or pinyin)")
+    pinyin: bool = True
+    fuzzy: bool = True
+    fuzzy_min_chars: int = Field(4, ge=1, description="shorter phrases match exactly (text or pinyin) only")
+    word_boundary: bool = Field(False, description="an exact hit must start and end on jieba word boundaries")
+
+    def options(self) -> MatchOptions:
+        return MatchOptions(**self.model_dump())
+
+
+class Window(_Strict):
+    """Exactly one of: the first/last N seconds of speech, or the role's first/last N turns."""
+
+    first_s: float | None = Field(None, gt=0)
+    last_s: float | None = Field(None, gt=0)
+    first_turns: int | None = Field(None, ge=1)
+    last_turns: int | None = Field(None, ge=1)
+
+    @model_validator(mode="after")
+    def _exactly_one(self) -> Window:
+        if sum(v is not None for v in self.model_dump().values()) != 1:
+            raise ValueError("give exactly one of first_s, last_s, first_turns, last_turns")
+        return self
+
+    def describe(self) -> str:
+        if self.first_s is not None:
+            return f"first {self.first_s:g} s"
+        if self.last_s is not None:
+            return f"last {self.last_s:g} s"
+        if self.first_turns is not None:
+            return f"first {self.first_turns} turns"
+        return f"last {self.last_turns} turns"
+
+
+class Anchor(_Strict):
+    """What triggers the rule: once any of these phrases is heard, the rule's phrases must follow."""
+
+    phrases: list[str] = Field(min_length=1)
+    role: Role | None = None  # None: either party
+    within_s: float | None = Field(None, gt=0, description="deadline after the trigger; None = before the call ends")
+    match: Match = Match(fuzzy_min_chars=4)
+
+
+class _Rule(_Strict):
+    id: str = Field(pattern=RULE_ID)
+    category: Category
+    severity: Severity
+    points: int = Field(ge=0, le=100)
+    status: Status = Status.ACTIVE
+    message: str = Field(min_length=1, description="what the supervisor reads when the rule fails")
+    source: str = Field(pattern=SOURCE)
+    why: str | None = None
+
+    @property
+    def active(self) -> bool:
+        return self.status == Status.ACTIVE
+
+    def phrases_used(self) -> list[str]:
+        return []
+
+
+class _PhraseRule(_Rule):
+    role: Role | None = "agent"
+    window: Window | None = None
+    phrases: list[str] = Field(min_length=1)
+    exceptions: list[str] = Field(default_factory=list, description="longer phrases that make a hit innocent")
+    match: Match = Match()
+
+    def phrases_used(self) -> list[str]:
+        return [*self.phrases, *self.exceptions]
+
+
+class PhrasePresent(_PhraseRule):
+    kind: Literal[RuleKind.PHRASE_PRESENT]
+    mode: Literal["any", "all"] = "any"
+
+
+class PhraseAbsent(_PhraseRule):
+    kind: Literal[RuleKind.PHRASE_ABSENT]
+    unless: list[str] = Field(default_factory=list, description="phrases that, heard in scope, excuse the rule")
+
+    def phrases_used(self) -> list[str]:
+        return [*super().phrases_used(), *self.unless]
+
+
+class RegexAbsent(_Rule):
+    kind: Literal[RuleKind.REGEX_ABSENT]
+    role: Role | None = "agent"
+    window: Window | None = None
+    patterns: list[str] = Field(min_length=1, description="regular expressions over the normal text")
+    exclude: list[str] = Field(default_factory=list, description="regexes whose match overlapping a hit excuses it")
+    exceptions: list[str] = Field(default_factory=list)
+    match: Match = Match(fuzzy=False)
+
+    @field_validator("patterns", "exclude")
+    @classmethod
+    def _compiles(cls, values: list[str]) -> list[str]:
+        for value in values:
+            try:
+                re.compile(value)
+            except re.error as exc:
+                raise ValueError(f"bad regular expression {value!r}: {exc}") from None
+        return values
+
+    def phrases_used(self) -> list[str]:
+        return list(self.exceptions)
+
+
+class PhraseAfterAnchor(_Rule):
+    kind: Literal[RuleKind.PHRASE_AFTER_ANCHOR]
+    role: Role | None = "agent"
+    anchor: Anchor
+    phrases: list[str] = Field(min_length=1)
+    match: Match = Match()
+
+    def phrases_used(self) -> list[str]:
+        return [*self.phrases, *self.anchor.phrases]
+
+
+class DeadAir(_Rule):
+    kind: Literal[RuleKind.DEAD_AIR]
+    max_s: float = Field(gt=0, description="longest silence of both parties")
+    hold_phrases: list[str] = Field(default_factory=list, description="after these the agent may hold longer")
+    hold_max_s: float = Field(60.0, gt=0)
+    match: Match = Match()
+
+    def phrases_used(self) -> list[str]:
+        return list(self.hold_phrases)
+
+
+class HoldExplained(_Rule):
+    kind: Literal[RuleKind.HOLD_EXPLAINED]
+    min_gap_s: float = Field(gt=0, description="a silence this long while the client waits is a hold")
+    phrases: list[str] = Field(min_length=1, description="what explains a hold, said before it")
+    lookback_s: float = Field(15.0, gt=0)
+    match: Match = Match()
+
+    def phrases_used(self) -> list[str]:
+        return list(self.phrases)
+
+
+class ResponseLatency(_Rule):
+    kind: Literal[RuleKind.RESPONSE_LATENCY]
+    max_s: float = Field(gt=0)
+    hold_phrases: list[str] = Field(default_factory=list)
+    match: Match = Match()
+
+    def phrases_used(self) -> list[str]:
+        return list(self.hold_phrases)
+
+
+class Interruption(_Rule):
+    kind: Literal[RuleKind.INTERRUPTION]
+    min_overlap_ms: int = Field(gt=0)
+
+
+class SpeechRate(_Rule):
+    kind: Literal[RuleKind.SPEECH_RATE]
+    role: Role = "agent"
+    min_cpm: float = Field(gt=0, description="characters per minute of speech")
+    max_cpm: float = Field(gt=0)
+    min_speech_s: float = Field(10.0, ge=0, description="below this much speech the rate is not judged")
+
+
+class Volume(_Rule):
+    kind: Literal[RuleKind.VOLUME]
+    role: Role = "agent"
+    min_dbfs: float = Field(le=0)
+    max_dbfs: float = Field(le=0)
+
+
+class UnansweredQuestion(_Rule):
+    kind: Literal[RuleKind.UNANSWERED_QUESTION]
+    phrases: list[str] = Field(min_length=1, description="what makes a client turn a question or a call-out")
+    count: int = Field(3, ge=2)
+    match: Match = Match(fuzzy=False)
+
+    def phrases_used(self) -> list[str]:
+        return list(self.phrases)
+
+
+class HangupOrder(_Rule):
+    kind: Literal[RuleKind.HANGUP_ORDER]
+    first: Role = Field("client", description="who must hang up first")
+    min_confidence: float = Field(0.6, gt=0, le=1)
+
+
+Rule = Annotated[
+    PhrasePresent
+    | PhraseAbsent
+    | RegexAbsent
+    | PhraseAfterAnchor
+    | DeadAir
+    | HoldExplained
+    | ResponseLatency
+    | Interruption
+    | SpeechRate
+    | Volume
+    | UnansweredQuestion
+    | HangupOrder,
+    Field(discriminator="kind"),
+]
+
+
+class PlaceholderSpec(_Strict):
+    min_chars: int = Field(1, ge=0)
+    max_chars: int = Field(12, ge=1)
+
+
+class PhrasebookFile(_Strict):
+    name: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
+    description: str = Field(min_length=1)
+    placeholders: dict[str, PlaceholderSpec] = Field(default_factory=dict)
+    not_applicable: dict[str, str] = Field(
+        default_factory=dict, description="seed phrases deliberately not checked in calls, with the reason"
+    )
+    rules: list[Rule] = Field(min_length=1)
+
+
+class Policy(_Strict):
+    pass_mark: int = Field(90, ge=0, le=100)
+    caps: dict[Category, int] = Field(default_factory=dict, description="most points one category can cost")
+    min_word_probability: float = Field(
+        0.4, ge=0, le=1, description="a failing verdict resting on words heard less surely than this is uncertain"
+    )
+
+
+@dataclass(frozen=True)
+class Phrasebook:
+    """All phrasebooks of a directory, validated and compiled: what `score()` runs."""
+
+    rules: tuple[Any, ...]
+    policy: Policy
+    files: dict[str, str] = field(default_factory=dict)  # rule id → file it came from
+    phrases: dict[str, Phrase] = field(default_factory=dict)  # as written → compiled
+    not_applicable: dict[str, str] = field(default_factory=dict)
+
+    @cached_property
+    def index(self) -> ExactIndex:
+        return ExactIndex(self.phrases.values())
+
+    @property
+    def active_rules(self) -> tuple[Any, ...]:
+        return tuple(r for r in self.rules if r.active)
+
+    def rule(self, rule_id: str) -> Any:
+        found = next((r for r in self.rules if r.id == rule_id), None)
+        if found is None:
+            raise KeyError(rule_id)
+        return found
+
+
+def load_phrasebooks(directory: str | Path) -> Phrasebook:
+    """Load and validate every phrasebook in `directory`. Raises `PhrasebookError` (one line) on any problem."""
+    directory = Path(directory)
+    if not directory.is_dir():
+        raise PhrasebookError(f"{directory}: phrasebook directory does not exist")
+    paths = sorted(p for p in directory.glob("*.yaml") if not p.name.endswith(CASES_SUFFIX))
+    policy = Policy()
+    rules: list[Any] = []
+    files: dict[str, str] = {}
+    phrases: dict[str, Phrase] = {}
+    not_applicable: dict[str, str] = {}
+    for path in paths:
+        if path.name == SCORECARD_FILE:
+            policy = _validate(path, Policy, read_yaml(path))
+            continue
+        book = _validate(path, PhrasebookFile, read_yaml(path))
+        gaps = {name: Gap(spec.min_chars, spec.max_chars) for name, spec in book.placeholders.items()}
+        for rule in book.rules:
+            if rule.id in files:
+                raise PhrasebookError(f"{path.name}: rule {rule.id}: field id: already defined in {files[rule.id]}")
+            files[rule.id] = path.name
+            for text in rule.phrases_used():
+                try:
+                    phrases[text] = compile_phrase(text, gaps)
+                except KeyError as exc:
+                    raise PhrasebookError(
+                        f"{path.name}: rule {rule.id}: field phrases: unknown placeholder {{{exc.args[0]}}} in "
+                        f"{text!r} (declare it under placeholders:)"
+                    ) from None
+                except ValueError as exc:
+                    raise PhrasebookError(f"{path.name}: rule {rule.id}: field phrases: {exc}") from None
+            rules.append(rule)
+        not_applicable.update(book.not_applicable)
+    if not rules:
+        raise PhrasebookError(f"{directory}: no phrasebook (*.yaml with rules) found")
+    return Phrasebook(tuple(rules), policy, files, phrases, not_applicable)
+
+
+def read_yaml(path: Path) -> Any:
+    try:
+        return yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"line {mark.line + 1}: " if mark is not None else ""
+        problem = getattr(exc, "problem", None) or str(exc)
+        raise PhrasebookError(f"{path.name}: {where}not valid YAML: {problem}") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise PhrasebookError(f"{path.name}: cannot read: {exc}") from None
+
+
+def _validate(path: Path, model: type[Any], data: Any) -> Any:
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        errors = exc.errors()
+        first = errors[0]
+        more = f" (and {len(errors) - 1} more problems)" if len(errors) > 1 else ""
+        raise PhrasebookError(f"{path.name}: {_where(first['loc'], data)}{first['msg']}{more}") from None
+
+
+def _where(loc: tuple[Any, ...], data: Any) -> str:
+    """('rules', 3, 'phrase_absent', 'match', 'min_score') → 'rule forbidden.x: field match.min_score: '."""
+    if len(loc) >= 2 and loc[0] == "rules" and isinstance(loc[1], int):
+        raw = data["rules"][loc[1]] if isinstance(data, dict) and isinstance(data.get("rules"), list) else {}
+        rule_id = raw.get("id") if isinstance(raw, dict) else None
+        rest = list(loc[2:])
+        if rest and isinstance(raw, dict) and rest[0] == raw.get("kind"):
+            rest = rest[1:]  # the discriminator tag pydantic inserts
+        field_name = ".".join(map(str, rest)) or "kind"
+        return f"rule {rule_id or f'#{loc[1] + 1}'}: field {field_name}: "
+    return f"field {'.'.join(map(str, loc)) or '(top level)'}: "
