@@ -1,0 +1,174 @@
+"""Phrasebooks load strictly, and a broken one is refused with one line naming file, rule and field."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+import yaml
+
+from scoring import PhrasebookError, load_phrasebooks
+from scoring.matching import compile_phrase
+from scoring.normalise import normalise
+from tests.scoring.factory import PHRASEBOOKS, SEEDS, book
+
+GOOD_RULE = {
+    "id": "greeting.test",
+    "category": "greeting_open",
+    "kind": "phrase_present",
+    "severity": "minor",
+    "points": 5,
+    "message": "test",
+    "source": "003_eda5909ba40dd7a1.txt 第五十四条",
+    "phrases": ["您好"],
+}
+
+
+def _write(directory: Path, rule: dict, name: str = "extra") -> Path:
+    path = directory / f"{name}.yaml"
+    path.write_text(yaml.safe_dump({"name": name, "description": "d", "rules": [rule]}, allow_unicode=True))
+    return path
+
+
+def _load_with(tmp_path: Path, **changes: object) -> None:
+    rule = {**GOOD_RULE, **changes}
+    rule = {k: v for k, v in rule.items() if v is not None}
+    _write(tmp_path, rule)
+    load_phrasebooks(tmp_path)
+
+
+@pytest.mark.parametrize(
+    ("changes", "expected"),
+    [
+        ({"points": -1}, "extra.yaml: rule greeting.test: field points: "),
+        ({"category": "politeness"}, "extra.yaml: rule greeting.test: field category: "),
+        ({"kind": "phrase_maybe"}, "extra.yaml: rule greeting.test: field kind: "),
+        ({"kind": None}, "extra.yaml: rule greeting.test: field kind: "),
+        ({"message": None}, "extra.yaml: rule greeting.test: field message: Field required"),
+        ({"max_s": 10}, "extra.yaml: rule greeting.test: field max_s: Extra inputs are not permitted"),
+        ({"match": {"min_score": 101}}, "extra.yaml: rule greeting.test: field match.min_score: "),
+        ({"match": {"fuzy": True}}, "extra.yaml: rule greeting.test: field match.fuzy: Extra inputs"),
+        ({"source": "the standards"}, "extra.yaml: rule greeting.test: field source: "),
+        ({"id": "Greeting"}, "extra.yaml: rule Greeting: field id: "),
+        ({"window": {"first_s": 10, "last_s": 10}}, "extra.yaml: rule greeting.test: field window: "),
+        ({"phrases": ["您好{branch}"]}, "extra.yaml: rule greeting.test: field phrases: unknown placeholder {branch}"),
+        ({"phrases": ["!!"]}, "extra.yaml: rule greeting.test: field phrases: phrase has no letters"),
+    ],
+)
+def test_bad_rule_is_refused_naming_file_rule_and_field(tmp_path: Path, changes: dict, expected: str) -> None:
+    with pytest.raises(PhrasebookError) as caught:
+        _load_with(tmp_path, **changes)
+    assert str(caught.value).startswith(expected), str(caught.value)
+    assert "\n" not in str(caught.value)
+
+
+def test_bad_regex_is_refused(tmp_path: Path) -> None:
+    rule = {**GOOD_RULE, "kind": "regex_absent", "patterns": ["(保本"]}
+    del rule["phrases"]
+    _write(tmp_path, rule)
+    with pytest.raises(PhrasebookError, match=r"extra.yaml: rule greeting.test: field patterns: .*bad regular"):
+        load_phrasebooks(tmp_path)
+
+
+def test_duplicate_rule_id_across_files_is_refused(tmp_path: Path) -> None:
+    _write(tmp_path, GOOD_RULE, "a")
+    _write(tmp_path, GOOD_RULE, "b")
+    with pytest.raises(PhrasebookError, match=r"b.yaml: rule greeting.test: field id: already defined in a.yaml"):
+        load_phrasebooks(tmp_path)
+
+
+def test_yaml_syntax_error_names_the_line(tmp_path: Path) -> None:
+    (tmp_path / "broken.yaml").write_text("name: x\nrules: [\n  - id: a\n", encoding="utf-8")
+    with pytest.raises(PhrasebookError, match=r"^broken.yaml: line \d+: not valid YAML"):
+        load_phrasebooks(tmp_path)
+
+
+def test_missing_directory_and_empty_directory(tmp_path: Path) -> None:
+    with pytest.raises(PhrasebookError, match="does not exist"):
+        load_phrasebooks(tmp_path / "nope")
+    with pytest.raises(PhrasebookError, match="no phrasebook"):
+        load_phrasebooks(tmp_path)
+
+
+def test_bad_scorecard_is_refused(tmp_path: Path) -> None:
+    shutil.copy(PHRASEBOOKS / "hangup.yaml", tmp_path)
+    (tmp_path / "scorecard.yaml").write_text("pass_mark: 90\ncaps: {greeting: 10}\n", encoding="utf-8")
+    with pytest.raises(PhrasebookError, match=r"^scorecard.yaml: field caps.greeting.\[key\]: "):
+        load_phrasebooks(tmp_path)
+
+
+def test_deprecated_rules_are_kept_but_not_scored(tmp_path: Path) -> None:
+    _write(tmp_path, {**GOOD_RULE, "status": "deprecated"})
+    _write(tmp_path, {**GOOD_RULE, "id": "greeting.other"}, "other")
+    loaded = load_phrasebooks(tmp_path)
+    assert loaded.rule("greeting.test").status == "deprecated"
+    assert [r.id for r in loaded.active_rules] == ["greeting.other"]
+
+
+def test_every_source_names_a_seed_document_and_a_clause_in_it() -> None:
+    if not SEEDS.is_dir():
+        pytest.skip(f"{SEEDS} not present")
+    texts = {p.name: p.read_text(encoding="utf-8") for p in SEEDS.glob("*.txt")}
+    for rule in book().rules:
+        file, clause = rule.source.split()[:2]
+        assert file in texts, f"{rule.id}: {file} is not a seed document"
+        assert clause in texts[file], f"{rule.id}: {clause!r} does not occur in {file}"
+
+
+# The seed lists (003 第五十三条, 第五十四条 第19项/第20项) that calls can be checked against.
+SERVICE_PHRASES = [
+    "您好,中国银河证券*****营业部!", "您好,我能帮你做点什么?", "您好,有什么需要我帮忙吗?", "您好,这边请!",
+    "请问,您办理什么业务?", "对不起,我没有听清楚,请您重复一遍好吗?", "请稍等!", "您的×××填写有误,请重填一下,好吗?",
+    "请出示您的证件(身份证等)!", "对不起,耽误您的时间了!", "没关系,这是我应该做的!", "请在这份凭证上签名!",
+    "请收好您的凭证!", "再见!请慢走!", "欢迎您再来!再见!", "如有任何问题,请拨打我们的电话。再见!",
+    "感谢您的建议。再见!", "由于我们的疏忽给您添了麻烦,对不起。", "我可以帮您做些什么?", "我能为您提供哪方面的服务?",
+    "我能为您做些什么?", "我会找出正确答案的", "我所能做的是……", "这是能帮助您的人", "我理解您的感受",
+    "让我看看我能为这件事做些什么", "让我来帮助您", "我会尽全力", "对不起", "我XX分钟后就回来", "再见!",
+    "感谢您的来电,谢谢!",
+]  # fmt: skip
+FORBIDDEN_PHRASES = [
+    "喂!讲话,你是谁?", "不知道。", "喊什么,不能等一会。", "怎么填的,重新填!", "没看我正忙着,着什么急。",
+    "我解决不了,你找经理去。", "刚才和你说过了,怎么还问?", "你有完没完?", "门口有公告栏,自己看去!",
+    "手续不齐,弄清楚了再来!", "这是电脑算得,不信一边自己算去?", "你问我,我问谁。", "我有什么办法,又不是我让它坏的?",
+    "这是交易所的事,有意见找它去!", "快点!我要下班了!", "下班了,不办了!", "你管不着,就这态度。", "废话!", "讨厌!",
+    "我不知道", "不行", "那不是我的工作", "那,你是对是吗?", "那不是我的错", "你需要和经理通话", "你马上就要吗?",
+    "冷静一点", "我现在很忙",
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("seed", SERVICE_PHRASES)
+def test_every_seed_service_phrase_is_checked_or_declared_not_applicable(seed: str) -> None:
+    loaded = book()
+    said = normalise(seed)
+    if said in {normalise(k) for k in loaded.not_applicable}:
+        return
+    assert any(_contains(said, text) for text in loaded.phrases), f"no rule phrase covers {seed!r}"
+
+
+@pytest.mark.parametrize("seed", FORBIDDEN_PHRASES)
+def test_every_seed_forbidden_phrase_fails_a_forbidden_phrase_rule(seed: str) -> None:
+    from scoring import score
+    from tests.scoring.factory import call
+
+    card = score(call(("agent", "您好,中国银河证券。"), ("client", "我想问一下。"), ("agent", seed)), book())
+    failed = [f.rule_id for f in card.findings if f.category == "forbidden_phrase" and f.verdict == "fail"]
+    assert failed, f"{seed!r} fired no forbidden_phrase rule"
+
+
+def _contains(said: str, phrase_text: str) -> bool:
+    phrase = compile_phrase(phrase_text, {"org": _ANY})
+    position = 0
+    for part in phrase.parts:
+        found = said.find(part, position)
+        if found < 0:
+            return False
+        position = found + len(part)
+    return True
+
+
+class _Any:
+    min_chars, max_chars = 0, 99
+
+
+_ANY = _Any()  # type: ignore[assignment]
