@@ -12,6 +12,7 @@ from pydantic import ValidationError
 from rich.console import Console
 from rich.table import Table
 
+from api import score_cli
 from api.config import Settings, get_settings
 from transcribe import ModelError, TranscribeError, Transcript
 from transcribe.batch import TranscriberPool, default_workers
@@ -86,6 +87,9 @@ def _summary_row(path: Path, transcript: Transcript) -> tuple[str, ...]:
     roles = "stereo" if transcript.roles_confident else "mono (guessed)"
     excerpt = " / ".join(f"{s.role[0].upper()}: {s.text}" for s in transcript.segments[:3])
     return (path.name, f"{transcript.duration:.1f} s", roles, str(len(transcript.segments)), excerpt[:90])
+
+
+score_cli.register(app)  # score, eval, rules
 
 
 def main() -> None:

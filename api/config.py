@@ -12,6 +12,9 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from transcribe import TranscribeOptions
 
+# The phrasebooks ship in the source tree (the package is installed editable); CALLQA_PHRASEBOOKS_DIR overrides.
+_BUNDLED_PHRASEBOOKS = Path(__file__).resolve().parent.parent / "phrasebooks"
+
 
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="CALLQA_", env_file=".env", extra="ignore")
@@ -25,6 +28,7 @@ class Settings(BaseSettings):
     vad_threshold: float = Field(0.3, gt=0.0, lt=1.0)
     max_duration_s: float = Field(3 * 3600, gt=0, description="longer recordings are refused before decoding")
     workers: int = Field(0, ge=0, description="local transcription processes; 0 = one per CPU core")
+    phrasebooks_dir: Path = Field(_BUNDLED_PHRASEBOOKS, description="directory of the scoring rules (YAML)")
 
     def transcribe_options(self) -> TranscribeOptions:
         return TranscribeOptions(

@@ -252,10 +252,22 @@ def fuzzy_find(view: View, phrase: Phrase, options: MatchOptions) -> Hit | None:
             continue
         start, end = found.dest_start, found.dest_end
         if spelled:
-            start, end = char_at(haystack, start), char_end(haystack, end)
+            start, end = _refine(needle, haystack.split(), char_at(haystack, start), char_end(haystack, end))
         segment, local_start, local_end = view.locate(start, end)
         best = Hit(phrase.text, segment, local_start, local_end, round(found.score, 1), "fuzzy")
     return best
+
+
+def _refine(needle: str, syllables: list[str], start: int, end: int) -> tuple[int, int]:
+    """Letter-level alignments can take in a neighbour's syllable: keep the character span that sounds closest."""
+    best = (-1.0, start, end)
+    for low in (start - 1, start, start + 1):
+        for high in (end - 1, end, end + 1):
+            if 0 <= low < high <= len(syllables):
+                similarity = fuzz.ratio(needle, " " + " ".join(syllables[low:high]) + " ")
+                if similarity > best[0] or (similarity == best[0] and high - low < best[2] - best[1]):
+                    best = (similarity, low, high)
+    return best[1], best[2]
 
 
 def _find_with_gaps(view: View, phrase: Phrase, options: MatchOptions) -> Hit | None:
