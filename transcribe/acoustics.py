@@ -15,6 +15,7 @@ _TONE_BAND_SHARE = 0.6  # share of a frame's energy inside the band for it to co
 _TONE_MIN_DBFS = -40.0
 _BURST_S = (0.2, 0.6)  # 0.35 s on / 0.35 s off cadence, with slack for framing
 _SILENCE_DBFS = -50.0
+_TONE_RING_S = 0.15  # lossy codecs smear a tone's edges (measured: -47 dBFS 0.1 s after a busy tone in MP3)
 
 
 def speech_chunks(audio: np.ndarray, vad: VadOptions) -> list[dict[str, int]]:
@@ -54,7 +55,8 @@ def audio_end(audio: np.ndarray, tones: tuple[Span, ...]) -> float:
     levels = frame_dbfs(audio)
     loud = levels > _SILENCE_DBFS
     for start, end in tones:
-        loud[int(start / _FRAME_S) : int(np.ceil(end / _FRAME_S)) + 1] = False
+        first, last = start - _TONE_RING_S, end + _TONE_RING_S
+        loud[max(0, int(first / _FRAME_S)) : int(np.ceil(last / _FRAME_S))] = False
     indices = np.flatnonzero(loud)
     return round(float((indices[-1] + 1) * _FRAME_S), 3) if indices.size else 0.0
 
@@ -84,7 +86,7 @@ def _tone_frames(audio: np.ndarray) -> np.ndarray:
 def _runs(flags: np.ndarray) -> list[Span]:
     edges = np.diff(np.concatenate(([0], flags.astype(np.int8), [0])))
     starts, ends = np.flatnonzero(edges == 1), np.flatnonzero(edges == -1)
-    return [(round(s * _FRAME_S, 3), round(e * _FRAME_S, 3)) for s, e in zip(starts, ends, strict=True)]
+    return [(round(float(s) * _FRAME_S, 3), round(float(e) * _FRAME_S, 3)) for s, e in zip(starts, ends, strict=True)]
 
 
 def _close_group(group: list[Span]) -> list[Span]:

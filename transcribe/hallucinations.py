@@ -16,33 +16,62 @@ _KNOWN = re.compile(
 _LOOP = re.compile(r"(.{2,8}?)\1{2,}")
 
 
+_NO_WORDS = re.compile(r"^[\W_]*$")
+
+
 @dataclass(frozen=True)
 class HallucinationGuard:
+    # Whisper echoes its initial prompt on digital silence (measured: "以下是普通话的句子。" on 30 s of zeros).
+    prompt: str | None = None
     no_speech_threshold: float = 0.7
     max_compression_ratio: float = 2.4
+    # no_speech_prob is Whisper's guess for a whole 30 s window: alone it condemns real speech that shares a
+    # window with a long pause (measured: 0.74 on clearly spoken turns decoded at avg_logprob -0.16).
+    # So, as in Whisper's own silence test, a drop also needs a doubtful decode.
+    likely_no_speech_logprob: float = -0.5
     doubtful_no_speech: float = 0.45
     doubtful_logprob: float = -1.0
 
     def reason_to_drop(self, text: str, no_speech_prob: float, avg_logprob: float = 0.0) -> str | None:
         """A reason key if the segment is a hallucination, else None."""
-        if _KNOWN.search(text):
+        if _NO_WORDS.match(text):
+            return "no_words"
+        if _KNOWN.search(text) or (self.prompt and _compact(text) == _compact(self.prompt)):
             return "known_hallucination"
         if _is_loop(text) or _compression_ratio(text) > self.max_compression_ratio:
             return "repetition"
-        if no_speech_prob >= self.no_speech_threshold:
+        if no_speech_prob >= self.no_speech_threshold and avg_logprob < self.likely_no_speech_logprob:
             return "no_speech"
-        # Whisper's own silence test: likely silence and a doubtful decode together.
         if no_speech_prob >= self.doubtful_no_speech and avg_logprob < self.doubtful_logprob:
             return "no_speech"
         return None
+
+
+def repeated_runs(texts: list[str], min_run: int = 3, min_chars: int = 4) -> set[int]:
+    """Indices of segments that repeat the same text 3+ times in a row: Whisper's loop across segments
+    (measured: "再来一会儿" ×11 on hold music). Short replies ("好的") may repeat naturally, so they are exempt.
+    """
+    flagged: set[int] = set()
+    start = 0
+    for i in range(1, len(texts) + 1):
+        if i < len(texts) and _compact(texts[i]) == _compact(texts[start]):
+            continue
+        if i - start >= min_run and len(_compact(texts[start])) >= min_chars:
+            flagged.update(range(start, i))
+        start = i
+    return flagged
 
 
 def count(reasons: list[str]) -> dict[str, int]:
     return dict(Counter(reasons))
 
 
+def _compact(text: str) -> str:
+    return re.sub(r"[\W_]+", "", text)
+
+
 def _is_loop(text: str) -> bool:
-    compact = re.sub(r"[\s,,。.!!??、]", "", text)
+    compact = _compact(text)
     match = _LOOP.search(compact)
     return bool(match) and len(match.group(0)) >= max(6, len(compact) // 2)
 

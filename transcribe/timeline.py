@@ -30,9 +30,13 @@ class Interleaved:
     rate: int
 
     def locate(self, start: float, end: float) -> tuple[int, float, float]:
-        """Map a span of the stream to (channel, start, end) in the recording, by the piece of its middle."""
+        """Map a span of the stream to (channel, start, end) in the recording, by the piece of its middle.
+
+        Whisper's word times run early (often ~0.3 s), so a middle that falls in the separator before a
+        piece belongs to that piece, not to the one before it.
+        """
         middle = int((start + end) / 2 * self.rate)
-        index = max(0, bisect.bisect_right([p.offset for p in self.pieces], middle) - 1)
+        index = min(bisect.bisect_right([p.offset + p.length for p in self.pieces], middle), len(self.pieces) - 1)
         piece = self.pieces[index]
         shift = (piece.source_start - piece.offset) / self.rate
         low, high = piece.offset / self.rate, (piece.offset + piece.length) / self.rate
@@ -40,7 +44,12 @@ class Interleaved:
 
 
 def interleave(
-    pcm: np.ndarray, chunks_by_channel: list[SpeechChunks], rate: int, pad_s: float, merge_gap_s: float
+    pcm: np.ndarray,
+    chunks_by_channel: list[SpeechChunks],
+    rate: int,
+    pad_s: float,
+    merge_gap_s: float,
+    separator_s: float = 0.0,
 ) -> Interleaved:
     spans = [
         (chunk["start"], chunk["end"], channel)
@@ -50,7 +59,11 @@ def interleave(
     pieces: list[Piece] = []
     parts: list[np.ndarray] = []
     offset = 0
+    separator = np.zeros(int(separator_s * rate), dtype=np.float32)
     for start, end, channel in sorted(spans):
+        if parts:  # silence between pieces keeps Whisper from running one speaker's words into the next
+            parts.append(separator)
+            offset += len(separator)
         pieces.append(Piece(channel=channel, source_start=start, offset=offset, length=end - start))
         parts.append(pcm[channel, start:end])
         offset += end - start

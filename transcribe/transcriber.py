@@ -15,7 +15,7 @@ from faster_whisper.vad import VadOptions
 from transcribe import acoustics, audio, mono_roles
 from transcribe.chinese import to_simplified
 from transcribe.errors import AudioError, ModelError
-from transcribe.hallucinations import HallucinationGuard, count
+from transcribe.hallucinations import HallucinationGuard, count, repeated_runs
 from transcribe.model_files import resolve_model
 from transcribe.options import TranscribeOptions
 from transcribe.timeline import SpeechChunks, interleave
@@ -26,6 +26,7 @@ _VAD_MIN_SILENCE_MS = 250
 _VAD_PAD_MS = 100
 _WHISPER_PAD_S = 0.2
 _WHISPER_MERGE_GAP_S = 0.5
+_WHISPER_SEPARATOR_S = 0.5
 
 
 @dataclass(frozen=True)
@@ -44,7 +45,9 @@ class Transcriber:
         self.device, self.compute_type = _resolve_device(self.options)
         self._model = _load_model(self.options, self.device, self.compute_type)
         self._batched = BatchedInferencePipeline(self._model) if self.device == "cuda" else None
-        self._guard = HallucinationGuard(no_speech_threshold=self.options.no_speech_threshold)
+        self._guard = HallucinationGuard(
+            prompt=self.options.initial_prompt, no_speech_threshold=self.options.no_speech_threshold
+        )
         self._vad = VadOptions(
             threshold=self.options.vad_threshold,
             min_silence_duration_ms=_VAD_MIN_SILENCE_MS,
@@ -68,11 +71,8 @@ class Transcriber:
             roles = ["agent"]
         channels = [_channel_info(pcm[ch], ch, roles[ch], chunks[ch]) for ch in range(pcm.shape[0])]
         dropped: list[str] = []
-        segments = [
-            _to_segment(turn, roles[turn.channel])
-            for turn in self._recognise(pcm, chunks, " ".join(hotwords) or None, channels)
-            if not self._dropped(turn, dropped)
-        ]
+        turns = self._recognise(pcm, chunks, " ".join(hotwords) or None, channels)
+        segments = [_to_segment(turn, roles[turn.channel]) for turn in self._kept(turns, dropped)]
         if pcm.shape[0] == 1:
             segments = _assign_mono_roles(pcm[0], segments)
         if not segments and self.options.vad:
@@ -89,11 +89,23 @@ class Transcriber:
             dropped=count(dropped),
         )
 
-    def _dropped(self, turn: _RawTurn, reasons: list[str]) -> bool:
-        reason = self._guard.reason_to_drop(_text(turn.words), turn.no_speech_prob, turn.avg_logprob)
-        if reason:
-            reasons.append(reason)
-        return reason is not None
+    def _kept(self, turns: list[_RawTurn], reasons: list[str]) -> list[_RawTurn]:
+        """The turns that are not hallucinations; each dropped one adds its reason to `reasons`."""
+        looped: set[int] = set()
+        for channel in {t.channel for t in turns}:
+            mine = [i for i, t in enumerate(turns) if t.channel == channel]
+            looped |= {mine[j] for j in repeated_runs([_text(turns[i].words) for i in mine])}
+        kept = []
+        for i, turn in enumerate(turns):
+            text = _text(turn.words)
+            reason = (
+                "repetition" if i in looped else self._guard.reason_to_drop(text, turn.no_speech_prob, turn.avg_logprob)
+            )
+            if reason:
+                reasons.append(reason)
+            else:
+                kept.append(turn)
+        return kept
 
     def _recognise(
         self, pcm: np.ndarray, chunks: list[SpeechChunks], hotwords: str | None, channels: list[ChannelInfo]
@@ -115,7 +127,7 @@ class Transcriber:
                 segments, _ = self._model.transcribe(pcm[ch], **kwargs)
                 turns += _split_turns(segments, lambda s, e, ch=ch: (ch, s, e), opts.turn_gap_s, channels)
             return turns
-        stream = interleave(pcm, chunks, audio.SAMPLE_RATE, _WHISPER_PAD_S, _WHISPER_MERGE_GAP_S)
+        stream = interleave(pcm, chunks, audio.SAMPLE_RATE, _WHISPER_PAD_S, _WHISPER_MERGE_GAP_S, _WHISPER_SEPARATOR_S)
         if self._batched is not None:
             clips = [
                 {"start": p.offset / stream.rate, "end": (p.offset + p.length) / stream.rate} for p in stream.pieces
