@@ -10,16 +10,19 @@ Every hit keeps where it is (turn, characters, seconds), what was heard and how 
 
 from __future__ import annotations
 
+import bisect
+import itertools
+import operator
 import re
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from functools import cached_property
+from functools import cache, cached_property
 
 import ahocorasick
 from rapidfuzz import fuzz
 
-from scoring.normalise import SEPARATOR, char_at, char_end, normalise, pinyin
+from scoring.normalise import SEPARATOR, char_at, char_end, normalise, normalise_keep_separators, pinyin
 from transcribe.types import Segment, Transcript
 
 _PLACEHOLDER = re.compile(r"\{([a-z_]+)\}")
@@ -89,6 +92,7 @@ class CallText:
         self._pinyin: dict[int, str] = {}
         self._word_ends: dict[int, list[int]] = {}
         self._tokens: dict[int, tuple[set[int], set[int]]] = {}
+        self._views: dict[tuple[int, ...], View] = {}
 
     def pinyin(self, index: int) -> str:
         if index not in self._pinyin:
@@ -100,7 +104,10 @@ class CallText:
         return self.view(range(len(self.segments)))
 
     def view(self, indices: Iterable[int]) -> View:
-        return View(self, tuple(indices))
+        key = tuple(indices)
+        if key not in self._views:
+            self._views[key] = View(self, key)
+        return self._views[key]
 
     def times(self, index: int, start: int, end: int) -> tuple[float, float]:
         """Seconds of the words that hold characters [start, end) of segment `index`."""
@@ -116,6 +123,8 @@ class CallText:
         words = self._words(index)
         if not words:
             return _logprob_to_probability(self.segments[index].avg_logprob)
+        if start == 0 and end is None:
+            return sum(w.probability for w in words) / len(words)
         first, last = self._word_range(index, start, len(self.normal[index]) if end is None else end)
         chosen = words[first : last + 1]
         return sum(w.probability for w in chosen) / len(chosen)
@@ -138,10 +147,8 @@ class CallText:
     def _word_range(self, index: int, start: int, end: int) -> tuple[int, int]:
         ends = self._word_ends.get(index)
         if ends is None:
-            ends, total = [], 0
-            for word in self._words(index):
-                total += len(normalise(word.text))
-                ends.append(total)
+            joined = normalise_keep_separators(SEPARATOR.join(w.text for w in self._words(index)))
+            ends = list(itertools.accumulate(map(len, joined.split(SEPARATOR))))
             self._word_ends[index] = ends
         first = next((i for i, e in enumerate(ends) if e > start), len(ends) - 1)
         last = next((i for i, e in enumerate(ends) if e >= end), len(ends) - 1)
@@ -165,9 +172,50 @@ class View:
     def pinyin(self) -> str:
         return " " + "| ".join(self.text.pinyin(i)[1:] for i in self.indices) if self.indices else " "
 
+    @cached_property
+    def syllables(self) -> frozenset[str]:
+        return frozenset(self.pinyin.split())
+
+    @cached_property
+    def syllable_pairs(self) -> frozenset[tuple[str, str]]:
+        tokens = self.pinyin.split()
+        return frozenset(itertools.pairwise(tokens))
+
+    @cached_property
+    def tokens(self) -> list[str]:
+        return self.pinyin.split()
+
+    @cached_property
+    def pair_positions(self) -> dict[tuple[str, str], list[int]]:
+        """Where each adjacent pair of syllables starts (view characters)."""
+        positions: dict[tuple[str, str], list[int]] = defaultdict(list)
+        for index, pair in enumerate(itertools.pairwise(self.tokens)):
+            positions[pair].append(index)
+        return positions
+
+    @cached_property
+    def characters(self) -> frozenset[str]:
+        return frozenset(self.normal)
+
+    @cached_property
+    def character_pairs(self) -> frozenset[tuple[str, str]]:
+        return frozenset(itertools.pairwise(self.normal))
+
+    @cached_property
+    def syllable_starts(self) -> list[int]:
+        """Offset in `pinyin` of the separator before each character's syllable."""
+        lengths = itertools.accumulate(map(len, self.pinyin[1:].split(" ")[:-1]), initial=0)
+        return list(map(operator.add, lengths, itertools.count()))  # each syllable also has its separator
+
+    def char_span(self, start: int, end: int) -> tuple[int, int]:
+        """Pinyin offsets [start, end) of a whole-syllable match → view characters."""
+        first = bisect.bisect_right(self.syllable_starts, start) - 1
+        last = bisect.bisect_right(self.syllable_starts, max(end - 2, start)) - 1
+        return first, last + 1
+
     def locate(self, start: int, end: int) -> tuple[int, int, int]:
         """View characters [start, end) → (segment index, start, end) within that segment's normal text."""
-        position = _bisect_right(self.starts, start) - 1
+        position = bisect.bisect_right(self.starts, start) - 1
         position = max(position, 0)
         local = start - self.starts[position]
         if local >= len(self.text.normal[self.indices[position]]) and position + 1 < len(self.starts):
@@ -175,17 +223,6 @@ class View:
             local = 0
         length = len(self.text.normal[self.indices[position]])
         return self.indices[position], local, max(local + 1, min(end - self.starts[position], length))
-
-
-def _bisect_right(values: list[int], target: int) -> int:
-    low, high = 0, len(values)
-    while low < high:
-        middle = (low + high) // 2
-        if values[middle] <= target:
-            low = middle + 1
-        else:
-            high = middle
-    return low
 
 
 class ExactIndex:
@@ -198,11 +235,10 @@ class ExactIndex:
         pinyin_keys: dict[str, list[str]] = defaultdict(list)
         for phrase in phrases:
             literal = phrase.literal
-            if literal is None:
+            if literal is None or len(literal) < 2:  # single characters are everywhere: looked up on demand
                 continue
             text_keys[literal].append(phrase.text)
-            if len(literal) >= 2:
-                pinyin_keys[pinyin(literal)].append(phrase.text)
+            pinyin_keys[pinyin(literal)].append(phrase.text)
         for key, names in text_keys.items():
             self._text.add_word(key, (len(key), tuple(dict.fromkeys(names))))
         for key, names in pinyin_keys.items():
@@ -216,21 +252,35 @@ class ExactIndex:
         found: dict[str, list[Hit]] = defaultdict(list)
         view = text.whole
         seen: set[tuple[str, int, int]] = set()
+        starts = view.syllable_starts
         if self._text.kind == ahocorasick.AHOCORASICK:
             for last, (length, names) in self._text.iter(view.normal):
                 segment, start, end = view.locate(last - length + 1, last + 1)
                 for name in names:
-                    seen.add((name, segment, start))
+                    seen.add((name, starts[last - length + 1]))  # the same place in the pinyin string
                     found[name].append(Hit(name, segment, start, end, 100.0, "text"))
         if self._pinyin.kind == ahocorasick.AHOCORASICK:
-            spelled = view.pinyin
-            for last, (length, names) in self._pinyin.iter(spelled):
+            for last, (length, names) in self._pinyin.iter(view.pinyin):
                 first = last - length + 1
-                segment, start, end = view.locate(char_at(spelled, first), char_end(spelled, last + 1))
-                for name in names:
-                    if (name, segment, start) not in seen:
-                        found[name].append(Hit(name, segment, start, end, 100.0, "pinyin"))
+                fresh = [name for name in names if (name, first) not in seen]  # homophones only, not exact text
+                if fresh:
+                    segment, start, end = view.locate(*view.char_span(first, last + 1))
+                    found.update(
+                        {name: [*found[name], Hit(name, segment, start, end, 100.0, "pinyin")] for name in fresh}
+                    )
         return found
+
+
+def find_char(text: CallText, indices: Iterable[int], phrase: Phrase, first_only: bool = False) -> list[Hit]:
+    """Occurrences of a one-character phrase in some turns, by plain search (too common for the automaton)."""
+    char, hits = phrase.parts[0], []
+    for index in indices:
+        normal, at = text.normal[index], -1
+        while (at := normal.find(char, at + 1)) >= 0:
+            hits.append(Hit(phrase.text, index, at, at + 1, 100.0, "text"))
+            if first_only:
+                return hits
+    return hits
 
 
 def fuzzy_find(view: View, phrase: Phrase, options: MatchOptions) -> Hit | None:
@@ -241,10 +291,18 @@ def fuzzy_find(view: View, phrase: Phrase, options: MatchOptions) -> Hit | None:
         return _find_with_gaps(view, phrase, options)
     literal = phrase.parts[0]
     best: Hit | None = None
-    candidates = [(literal, view.normal, False)]
-    if options.pinyin and len(literal) >= 2:
+    candidates = []
+    spelled_ok = options.pinyin and len(literal) >= 2
+    if spelled_ok and _plausible(_tokens(pinyin(literal)), view.syllables, view.syllable_pairs):
         candidates.append((pinyin(literal), view.pinyin, True))
+    if not spelled_ok and _plausible(tuple(literal), view.characters, view.character_pairs):
+        candidates.append((literal, view.normal, False))
     for needle, haystack, spelled in candidates:
+        if spelled and len(units := _tokens(needle)) >= 4:
+            windowed = _around_pairs(view, needle, units, options.min_score)
+            if windowed is not None and (best is None or windowed.score > best.score):
+                best = Hit(phrase.text, *windowed[:3], windowed[3], "fuzzy")  # type: ignore[misc]
+            continue
         if len(needle) > len(haystack):
             continue
         found = fuzz.partial_ratio_alignment(needle, haystack, score_cutoff=options.min_score)
@@ -255,6 +313,49 @@ def fuzzy_find(view: View, phrase: Phrase, options: MatchOptions) -> Hit | None:
             start, end = _refine(needle, haystack.split(), char_at(haystack, start), char_end(haystack, end))
         segment, local_start, local_end = view.locate(start, end)
         best = Hit(phrase.text, segment, local_start, local_end, round(found.score, 1), "fuzzy")
+    return best
+
+
+_MIN_SHARED = 0.5  # a fuzzy hit needs at least half the phrase's syllables (characters) somewhere in scope
+
+
+def _plausible(units: tuple[str, ...], present: frozenset[str], pairs: frozenset[tuple[str, str]]) -> bool:
+    """Cheap prefilter before any fuzzy work. Four or more units: some adjacent pair must occur as it is (one
+    misheard syllable leaves one intact); shorter: at least half the units must occur somewhere."""
+    if len(units) >= 4:
+        return any(pair in pairs for pair in itertools.pairwise(units))
+    return sum(u in present for u in set(units)) >= _MIN_SHARED * len(set(units))
+
+
+@cache
+def _tokens(spelled: str) -> tuple[str, ...]:
+    return tuple(spelled.split())
+
+
+_MAX_WINDOWS = 24
+
+
+def _around_pairs(view: View, needle: str, units: tuple[str, ...], cutoff: float) -> tuple[int, int, int, float] | None:
+    """Fuzzy search only in small windows around where an intact syllable pair of the phrase occurs:
+    (segment, start, end, score) of the best, or None. Long scopes never go through a long partial_ratio."""
+    starts: set[int] = set()
+    for offset, pair in enumerate(itertools.pairwise(units)):
+        starts.update(p - offset for p in view.pair_positions.get(pair, ()))
+        if len(starts) > _MAX_WINDOWS:
+            break
+    best: tuple[int, int, int, float] | None = None
+    tokens = view.tokens
+    for start in sorted(starts)[:_MAX_WINDOWS]:
+        low, high = max(0, start - 2), min(len(tokens), start + len(units) + 2)
+        window = " " + " ".join(tokens[low:high]) + " "
+        found = fuzz.partial_ratio_alignment(needle, window, score_cutoff=cutoff)
+        if found is None or (best is not None and found.score <= best[3]):
+            continue
+        first, last = _refine(
+            needle, tokens[low:high], char_at(window, found.dest_start), char_end(window, found.dest_end)
+        )
+        segment, local_start, local_end = view.locate(low + first, low + last)
+        best = (segment, local_start, local_end, round(found.score, 1))
     return best
 
 

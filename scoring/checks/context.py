@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from scoring.findings import Finding, Verdict
 from scoring.hangup import Hangup
-from scoring.matching import CallText, Hit, MatchOptions, fuzzy_find, overlaps
+from scoring.matching import CallText, Hit, MatchOptions, find_char, fuzzy_find, overlaps
 from scoring.phrasebook import Match, Phrasebook, Window
 from transcribe.types import Role, Transcript
 
@@ -19,10 +19,14 @@ class Context:
     book: Phrasebook
     exact: dict[str, list[Hit]]
     hangup: Hangup
+    _turns: dict[Role | None, list[int]] = field(default_factory=dict)
 
     # --- scopes -------------------------------------------------------------------------------------------------
     def turns(self, role: Role | None) -> list[int]:
-        return [i for i, s in enumerate(self.transcript.segments) if role is None or s.role == role]
+        if role not in self._turns:
+            segments = self.transcript.segments
+            self._turns[role] = [i for i, s in enumerate(segments) if role is None or s.role == role]
+        return self._turns[role]
 
     def scope(self, role: Role | None, window: Window | None) -> list[int]:
         """Indices of the turns a rule looks at: one role's (or both), optionally only a window of the call."""
@@ -57,7 +61,7 @@ class Context:
         hits = [
             hit
             for phrase in phrases
-            for hit in self.exact.get(phrase, ())
+            for hit in self._exact(phrase, indices, first_only and not exceptions and not match.word_boundary)
             if hit.segment in allowed and (hit.how == "text" or match.pinyin)
         ]
         hits = [h for h in hits if self._counts(h, match, exceptions)]
@@ -77,14 +81,20 @@ class Context:
                     break
         return sorted(fuzzy, key=lambda h: (-h.score, h.segment, h.start))
 
+    def _exact(self, phrase: str, indices: list[int], first_only: bool = False) -> list[Hit]:
+        compiled = self.book.phrases[phrase]
+        if compiled.literal is not None and len(compiled.literal) == 1:
+            return find_char(self.text, indices, compiled, first_only)
+        return self.exact.get(phrase, [])
+
     def _counts(self, hit: Hit, match: Match, exceptions: list[str]) -> bool:
-        if match.word_boundary and not self.text.on_word_boundaries(hit.segment, hit.start, hit.end):
+        if self._excused(hit, exceptions):
             return False
-        return not self._excused(hit, exceptions)
+        return not match.word_boundary or self.text.on_word_boundaries(hit.segment, hit.start, hit.end)
 
     def _excused(self, hit: Hit, exceptions: list[str]) -> Hit | None:
         for phrase in exceptions:
-            found = overlaps(hit, self.exact.get(phrase, ()))
+            found = overlaps(hit, self._exact(phrase, [hit.segment]))
             if found is not None:
                 return found
         return None

@@ -91,7 +91,8 @@ def interruption(rule: Interruption, ctx: Context) -> Finding:
 
 def unanswered_question(rule: UnansweredQuestion, ctx: Context) -> Finding:
     segments = ctx.transcript.segments
-    questions = {h.segment for p in rule.phrases for h in ctx.exact.get(p, ()) if segments[h.segment].role == "client"}
+    client = ctx.turns("client")
+    questions = {h.segment for h in ctx.find(rule.phrases, client, rule.match)}
     questions |= {i for i, s in enumerate(segments) if s.role == "client" and s.text.rstrip().endswith(_QUESTION_MARKS)}
     if not questions:
         return ctx.finding(rule, Verdict.NA, "the client asked nothing")
@@ -123,7 +124,8 @@ def _silences(ctx: Context) -> list[Span]:
     for start, end in spans[1:]:
         if start > reach:
             gaps.append((reach, start))
-        reach = max(reach, end)
+        if end > reach:
+            reach = end
     return gaps
 
 
