@@ -1,7 +1,8 @@
 """Finding phrases in what was heard, tolerant of ASR errors.
 
 Three stages, cheapest first:
-1. exact: one Aho-Corasick pass over the call's normal text, one over its pinyin (homophones: 故事有风险 = 股市有风险);
+1. exact: one Aho-Corasick pass over each turn's syllable codes finds every phrase said exactly and every homophone
+   (故事有风险 = 股市有风险); comparing the characters tells which of the two a hit is;
 2. fuzzy: rapidfuzz `partial_ratio_alignment` on pinyin and on text, only inside a rule's scope and only where
    stage 1 found nothing (near-homophones: 引好 ≈ 您好, 中国银合正线 ≈ 中国银河证券);
 3. placeholders: "您好{org}营业部" is its literal parts in order, with 1–12 characters of anything between.
@@ -12,17 +13,24 @@ from __future__ import annotations
 
 import bisect
 import itertools
-import operator
 import re
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from functools import cache, cached_property
+from functools import cached_property
 
 import ahocorasick
 from rapidfuzz import fuzz
 
-from scoring.normalise import SEPARATOR, char_at, char_end, normalise, normalise_keep_separators, pinyin
+from scoring.normalise import (
+    SEPARATOR,
+    char_at,
+    char_end,
+    normalise,
+    normalise_keep_separators,
+    pinyin,
+    syllable_codes,
+)
 from transcribe.types import Segment, Transcript
 
 _PLACEHOLDER = re.compile(r"\{([a-z_]+)\}")
@@ -84,11 +92,14 @@ class Hit:
 
 
 class CallText:
-    """The normal and pinyin forms of every turn of one call, plus what maps characters back to words and seconds."""
+    """The normal, syllable-code and pinyin forms of every turn of one call, plus what maps characters back to words
+    and seconds. The first two are made once per call (every turn is searched); pinyin only for turns fuzzy search
+    looks at."""
 
     def __init__(self, transcript: Transcript) -> None:
         self.segments: tuple[Segment, ...] = transcript.segments
         self.normal = [normalise(s.text) for s in self.segments]
+        self.codes = [syllable_codes(n) for n in self.normal]
         self._pinyin: dict[int, str] = {}
         self._word_ends: dict[int, list[int]] = {}
         self._tokens: dict[int, tuple[set[int], set[int]]] = {}
@@ -156,7 +167,8 @@ class CallText:
 
 
 class View:
-    """Some turns of a call joined into one searchable string (turns separated by '|'), normal and pinyin."""
+    """Some turns of a call joined into one searchable string (turns separated by '|'): normal, syllable codes and
+    pinyin, all with the same characters at the same places (one syllable per character in pinyin)."""
 
     def __init__(self, text: CallText, indices: tuple[int, ...]) -> None:
         self.text = text
@@ -169,49 +181,17 @@ class View:
         self.normal = SEPARATOR.join(text.normal[i] for i in indices)
 
     @cached_property
+    def codes(self) -> str:
+        return SEPARATOR.join(self.text.codes[i] for i in self.indices)
+
+    @cached_property
     def pinyin(self) -> str:
         return " " + "| ".join(self.text.pinyin(i)[1:] for i in self.indices) if self.indices else " "
 
     @cached_property
-    def syllables(self) -> frozenset[str]:
-        return frozenset(self.pinyin.split())
-
-    @cached_property
-    def syllable_pairs(self) -> frozenset[tuple[str, str]]:
-        tokens = self.pinyin.split()
-        return frozenset(itertools.pairwise(tokens))
-
-    @cached_property
     def tokens(self) -> list[str]:
+        """One syllable (or '|') per character of `normal`."""
         return self.pinyin.split()
-
-    @cached_property
-    def pair_positions(self) -> dict[tuple[str, str], list[int]]:
-        """Where each adjacent pair of syllables starts (view characters)."""
-        positions: dict[tuple[str, str], list[int]] = defaultdict(list)
-        for index, pair in enumerate(itertools.pairwise(self.tokens)):
-            positions[pair].append(index)
-        return positions
-
-    @cached_property
-    def characters(self) -> frozenset[str]:
-        return frozenset(self.normal)
-
-    @cached_property
-    def character_pairs(self) -> frozenset[tuple[str, str]]:
-        return frozenset(itertools.pairwise(self.normal))
-
-    @cached_property
-    def syllable_starts(self) -> list[int]:
-        """Offset in `pinyin` of the separator before each character's syllable."""
-        lengths = itertools.accumulate(map(len, self.pinyin[1:].split(" ")[:-1]), initial=0)
-        return list(map(operator.add, lengths, itertools.count()))  # each syllable also has its separator
-
-    def char_span(self, start: int, end: int) -> tuple[int, int]:
-        """Pinyin offsets [start, end) of a whole-syllable match → view characters."""
-        first = bisect.bisect_right(self.syllable_starts, start) - 1
-        last = bisect.bisect_right(self.syllable_starts, max(end - 2, start)) - 1
-        return first, last + 1
 
     def locate(self, start: int, end: int) -> tuple[int, int, int]:
         """View characters [start, end) → (segment index, start, end) within that segment's normal text."""
@@ -226,48 +206,35 @@ class View:
 
 
 class ExactIndex:
-    """Aho-Corasick automata over the normal and pinyin forms of every literal phrase of a phrasebook."""
+    """One Aho-Corasick automaton over the syllable codes of every literal phrase of two characters or more.
+
+    Equal codes mean equal pinyin, so one pass per turn finds both what was said exactly and its homophones; a hit
+    whose characters are the phrase's own is "text", any other "pinyin". Single characters are everywhere: they
+    are looked up on demand (`find_char`)."""
 
     def __init__(self, phrases: Iterable[Phrase]) -> None:
-        self._text = ahocorasick.Automaton()
-        self._pinyin = ahocorasick.Automaton()
-        text_keys: dict[str, list[str]] = defaultdict(list)
-        pinyin_keys: dict[str, list[str]] = defaultdict(list)
+        keys: dict[str, dict[str, str]] = defaultdict(dict)  # codes → {phrase as written: its literal}
         for phrase in phrases:
             literal = phrase.literal
-            if literal is None or len(literal) < 2:  # single characters are everywhere: looked up on demand
-                continue
-            text_keys[literal].append(phrase.text)
-            pinyin_keys[pinyin(literal)].append(phrase.text)
-        for key, names in text_keys.items():
-            self._text.add_word(key, (len(key), tuple(dict.fromkeys(names))))
-        for key, names in pinyin_keys.items():
-            self._pinyin.add_word(key, (len(key), tuple(dict.fromkeys(names))))
-        for automaton, keys in ((self._text, text_keys), (self._pinyin, pinyin_keys)):
-            if keys:
-                automaton.make_automaton()
+            if literal is not None and len(literal) >= 2:
+                keys[syllable_codes(literal)][phrase.text] = literal
+        self._automaton = ahocorasick.Automaton()
+        for key, names in keys.items():
+            self._automaton.add_word(key, (len(key), tuple(names.items())))
+        if keys:
+            self._automaton.make_automaton()
 
     def search(self, text: CallText) -> dict[str, list[Hit]]:
         """Every exact and homophone occurrence of every phrase in the call, by phrase."""
         found: dict[str, list[Hit]] = defaultdict(list)
-        view = text.whole
-        seen: set[tuple[str, int, int]] = set()
-        starts = view.syllable_starts
-        if self._text.kind == ahocorasick.AHOCORASICK:
-            for last, (length, names) in self._text.iter(view.normal):
-                segment, start, end = view.locate(last - length + 1, last + 1)
-                for name in names:
-                    seen.add((name, starts[last - length + 1]))  # the same place in the pinyin string
-                    found[name].append(Hit(name, segment, start, end, 100.0, "text"))
-        if self._pinyin.kind == ahocorasick.AHOCORASICK:
-            for last, (length, names) in self._pinyin.iter(view.pinyin):
-                first = last - length + 1
-                fresh = [name for name in names if (name, first) not in seen]  # homophones only, not exact text
-                if fresh:
-                    segment, start, end = view.locate(*view.char_span(first, last + 1))
-                    found.update(
-                        {name: [*found[name], Hit(name, segment, start, end, 100.0, "pinyin")] for name in fresh}
-                    )
+        if self._automaton.kind != ahocorasick.AHOCORASICK:
+            return found
+        for segment, (normal, codes) in enumerate(zip(text.normal, text.codes, strict=True)):
+            for last, (length, names) in self._automaton.iter(codes):
+                start, end = last - length + 1, last + 1
+                heard = normal[start:end]
+                for name, literal in names:
+                    found[name].append(Hit(name, segment, start, end, 100.0, "text" if heard == literal else "pinyin"))
         return found
 
 
@@ -292,14 +259,15 @@ def fuzzy_find(view: View, phrase: Phrase, options: MatchOptions) -> Hit | None:
     literal = phrase.parts[0]
     best: Hit | None = None
     candidates = []
-    spelled_ok = options.pinyin and len(literal) >= 2
-    if spelled_ok and _plausible(_tokens(pinyin(literal)), view.syllables, view.syllable_pairs):
-        candidates.append((pinyin(literal), view.pinyin, True))
-    if not spelled_ok and _plausible(tuple(literal), view.characters, view.character_pairs):
+    if options.pinyin and len(literal) >= 2:
+        codes = syllable_codes(literal)
+        if _plausible(codes, view.codes):
+            candidates.append((pinyin(literal), view.pinyin, True))
+    elif _plausible(literal, view.normal):
         candidates.append((literal, view.normal, False))
     for needle, haystack, spelled in candidates:
-        if spelled and len(units := _tokens(needle)) >= 4:
-            windowed = _around_pairs(view, needle, units, options.min_score)
+        if spelled and len(literal) >= 4:
+            windowed = _around_pairs(view, needle, codes, options.min_score)
             if windowed is not None and (best is None or windowed.score > best.score):
                 best = Hit(phrase.text, *windowed[:3], windowed[3], "fuzzy")  # type: ignore[misc]
             continue
@@ -319,34 +287,36 @@ def fuzzy_find(view: View, phrase: Phrase, options: MatchOptions) -> Hit | None:
 _MIN_SHARED = 0.5  # a fuzzy hit needs at least half the phrase's syllables (characters) somewhere in scope
 
 
-def _plausible(units: tuple[str, ...], present: frozenset[str], pairs: frozenset[tuple[str, str]]) -> bool:
-    """Cheap prefilter before any fuzzy work. Four or more units: some adjacent pair must occur as it is (one
-    misheard syllable leaves one intact); shorter: at least half the units must occur somewhere."""
+def _plausible(units: str, scope: str) -> bool:
+    """Cheap prefilter before any fuzzy work, on one character per unit (syllable codes, or characters) and the
+    scope in the same form. Four or more units: some adjacent pair must occur as it is (one misheard syllable
+    leaves one intact); shorter: at least half the units must occur somewhere. Plain substring tests: C speed."""
     if len(units) >= 4:
-        return any(pair in pairs for pair in itertools.pairwise(units))
-    return sum(u in present for u in set(units)) >= _MIN_SHARED * len(set(units))
-
-
-@cache
-def _tokens(spelled: str) -> tuple[str, ...]:
-    return tuple(spelled.split())
+        return any(units[i : i + 2] in scope for i in range(len(units) - 1))
+    distinct = set(units)
+    return sum(u in scope for u in distinct) >= _MIN_SHARED * len(distinct)
 
 
 _MAX_WINDOWS = 24
 
 
-def _around_pairs(view: View, needle: str, units: tuple[str, ...], cutoff: float) -> tuple[int, int, int, float] | None:
+def _around_pairs(view: View, needle: str, codes: str, cutoff: float) -> tuple[int, int, int, float] | None:
     """Fuzzy search only in small windows around where an intact syllable pair of the phrase occurs:
-    (segment, start, end, score) of the best, or None. Long scopes never go through a long partial_ratio."""
+    (segment, start, end, score) of the best, or None. Long scopes never go through a long partial_ratio.
+    `codes` are the phrase's syllable codes; pairs are found by plain string search in the scope's codes."""
     starts: set[int] = set()
-    for offset, pair in enumerate(itertools.pairwise(units)):
-        starts.update(p - offset for p in view.pair_positions.get(pair, ()))
+    for offset in range(len(codes) - 1):
+        pair = codes[offset : offset + 2]
+        at = view.codes.find(pair)
+        while at >= 0:
+            starts.add(at - offset)
+            at = view.codes.find(pair, at + 1)
         if len(starts) > _MAX_WINDOWS:
             break
     best: tuple[int, int, int, float] | None = None
     tokens = view.tokens
     for start in sorted(starts)[:_MAX_WINDOWS]:
-        low, high = max(0, start - 2), min(len(tokens), start + len(units) + 2)
+        low, high = max(0, start - 2), min(len(tokens), start + len(codes) + 2)
         window = " " + " ".join(tokens[low:high]) + " "
         found = fuzz.partial_ratio_alignment(needle, window, score_cutoff=cutoff)
         if found is None or (best is not None and found.score <= best[3]):
