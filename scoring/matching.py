@@ -18,6 +18,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import cached_property
+from typing import NamedTuple
 
 import ahocorasick
 from rapidfuzz import fuzz
@@ -50,13 +51,24 @@ class Phrase:
     parts: tuple[str, ...]
     gaps: tuple[Gap, ...] = ()
 
-    @property
+    # Worked out once per phrasebook, not once per search: every call asks for them many times.
+    @cached_property
     def literal(self) -> str | None:
         return self.parts[0] if not self.gaps else None
 
-    @property
+    @cached_property
     def length(self) -> int:
         return sum(len(p) for p in self.parts) + sum(g.min_chars for g in self.gaps)
+
+    @cached_property
+    def codes(self) -> str:
+        """Syllable codes of the first part (the whole phrase when it has no placeholder)."""
+        return syllable_codes(self.parts[0])
+
+    @cached_property
+    def spelled(self) -> str:
+        """Pinyin of the first part."""
+        return pinyin(self.parts[0])
 
 
 def compile_phrase(text: str, placeholders: dict[str, Gap]) -> Phrase:
@@ -81,8 +93,7 @@ class MatchOptions:
     word_boundary: bool = False
 
 
-@dataclass(frozen=True)
-class Hit:
+class Hit(NamedTuple):  # a tuple, not a dataclass: calls make hundreds, and tuples are the cheapest to make
     phrase: str  # as written in the phrasebook
     segment: int  # index into transcript.segments
     start: int  # character offsets into that segment's normal text
@@ -161,8 +172,9 @@ class CallText:
             joined = normalise_keep_separators(SEPARATOR.join(w.text for w in self._words(index)))
             ends = list(itertools.accumulate(map(len, joined.split(SEPARATOR))))
             self._word_ends[index] = ends
-        first = next((i for i, e in enumerate(ends) if e > start), len(ends) - 1)
-        last = next((i for i, e in enumerate(ends) if e >= end), len(ends) - 1)
+        # `ends` ascends: the first word ending after `start`, the first ending at or after `end` (else the last)
+        first = min(bisect.bisect_right(ends, start), len(ends) - 1)
+        last = min(bisect.bisect_left(ends, end), len(ends) - 1)
         return first, max(first, last)
 
 
@@ -260,14 +272,13 @@ def fuzzy_find(view: View, phrase: Phrase, options: MatchOptions) -> Hit | None:
     best: Hit | None = None
     candidates = []
     if options.pinyin and len(literal) >= 2:
-        codes = syllable_codes(literal)
-        if _plausible(codes, view.codes):
-            candidates.append((pinyin(literal), view.pinyin, True))
+        if _plausible(phrase.codes, view.codes):
+            candidates.append((phrase.spelled, view.pinyin, True))
     elif _plausible(literal, view.normal):
         candidates.append((literal, view.normal, False))
     for needle, haystack, spelled in candidates:
         if spelled and len(literal) >= 4:
-            windowed = _around_pairs(view, needle, codes, options.min_score)
+            windowed = _around_pairs(view, needle, phrase.codes, options.min_score)
             if windowed is not None and (best is None or windowed.score > best.score):
                 best = Hit(phrase.text, *windowed[:3], windowed[3], "fuzzy")  # type: ignore[misc]
             continue

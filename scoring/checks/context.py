@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cache, cached_property
 from typing import Any
 
 from scoring.findings import Finding, Verdict
 from scoring.hangup import Hangup
 from scoring.matching import CallText, Hit, MatchOptions, find_char, fuzzy_find, overlaps
 from scoring.phrasebook import Match, Phrasebook, Window
-from transcribe.types import Role, Transcript
+from transcribe.types import Role, Span, Transcript
 
 
 @dataclass
@@ -20,6 +21,7 @@ class Context:
     exact: dict[str, list[Hit]]
     hangup: Hangup
     _turns: dict[Role | None, list[int]] = field(default_factory=dict)
+    _spans: dict[tuple[int, ...], tuple[float, float] | None] = field(default_factory=dict)
 
     # --- scopes -------------------------------------------------------------------------------------------------
     def turns(self, role: Role | None) -> list[int]:
@@ -67,7 +69,7 @@ class Context:
         hits = [h for h in hits if self._counts(h, match, exceptions)]
         if hits or not match.fuzzy or not indices:
             return sorted(hits, key=lambda h: (h.segment, h.start))
-        options = match.options()
+        options = options_of(match)
         view = self.text.view(indices)
         fuzzy: list[Hit] = []
         for phrase in phrases:
@@ -164,11 +166,37 @@ class Context:
         return self.finding(rule, verdict, text, start, end)
 
     def span_of(self, indices: list[int]) -> tuple[float, float] | None:
-        if not indices:
-            return None
-        segments = self.transcript.segments
-        return min(segments[i].start for i in indices), max(segments[i].end for i in indices)
+        """Seconds from the first to the last of some turns; rules sharing a scope ask for the same one."""
+        key = tuple(indices)
+        if key not in self._spans:
+            segments = self.transcript.segments
+            span = min(segments[i].start for i in key), max(segments[i].end for i in key)
+            self._spans[key] = span if key else None
+        return self._spans[key]
+
+    # --- timing -------------------------------------------------------------------------------------------------
+    @cached_property
+    def silences(self) -> list[Span]:
+        """Gaps where neither party is heard, between the first and the last speech of the call."""
+        spans: list[Span] = [(s.start, s.end) for s in self.transcript.segments]
+        for channel in self.transcript.channels:
+            spans += [s for s in channel.speech_spans if not inside_any(s, channel.tone_spans)]
+        spans.sort()
+        gaps: list[Span] = []
+        reach = spans[0][1] if spans else 0.0
+        for start, end in spans[1:]:
+            if start > reach:
+                gaps.append((reach, start))
+            if end > reach:
+                reach = end
+        return gaps
 
 
+def inside_any(span: Span, others: tuple[Span, ...]) -> bool:
+    return any(o[0] - 0.1 <= span[0] and span[1] <= o[1] + 0.1 for o in others)
+
+
+@cache
 def options_of(match: Match) -> MatchOptions:
+    """A rule's match settings as the matcher takes them; made once per distinct setting, not per search."""
     return match.options()

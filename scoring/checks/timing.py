@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import itertools
 
-from scoring.checks.context import Context
+from scoring.checks.context import Context, inside_any
 from scoring.findings import Finding, Verdict
 from scoring.phrasebook import DeadAir, HoldExplained, Interruption, ResponseLatency, UnansweredQuestion
 from transcribe.types import Span
@@ -14,7 +14,7 @@ _QUESTION_MARKS = ("?", "？")
 
 
 def dead_air(rule: DeadAir, ctx: Context) -> Finding:
-    gaps = _silences(ctx)
+    gaps = ctx.silences
     if not gaps:
         return ctx.finding(rule, Verdict.PASS, "no silence between turns")
     worst: tuple[float, Span] | None = None
@@ -34,7 +34,7 @@ def dead_air(rule: DeadAir, ctx: Context) -> Finding:
 
 
 def hold_explained(rule: HoldExplained, ctx: Context) -> Finding:
-    holds = [g for g in _silences(ctx) if g[1] - g[0] >= rule.min_gap_s and not _clients_turn(ctx, g)]
+    holds = [g for g in ctx.silences if g[1] - g[0] >= rule.min_gap_s and not _clients_turn(ctx, g)]
     if not holds:
         return ctx.finding(rule, Verdict.NA, f"no silence of {rule.min_gap_s:g} s or more")
     for start, end in holds:
@@ -71,7 +71,7 @@ def interruption(rule: Interruption, ctx: Context) -> Finding:
     agent, client = transcript.channel_for("agent"), transcript.channel_for("client")
     if agent is None or client is None or agent is client or not transcript.roles_confident:
         return ctx.finding(rule, Verdict.NA, "one channel: overlapping speech cannot be seen")
-    client_spans = [s for s in client.speech_spans if not _inside_any(s, client.tone_spans)]
+    client_spans = [s for s in client.speech_spans if not inside_any(s, client.tone_spans)]
     minimum = rule.min_overlap_ms / 1000
     for a_start, a_end in agent.speech_spans:
         for c_start, c_end in client_spans:
@@ -113,22 +113,6 @@ def unanswered_question(rule: UnansweredQuestion, ctx: Context) -> Finding:
     return ctx.finding(rule, Verdict.PASS, f"{len(questions)} client question(s), none left hanging")
 
 
-def _silences(ctx: Context) -> list[Span]:
-    """Gaps where neither party is heard, between the first and the last speech of the call."""
-    spans: list[Span] = [(s.start, s.end) for s in ctx.transcript.segments]
-    for channel in ctx.transcript.channels:
-        spans += [s for s in channel.speech_spans if not _inside_any(s, channel.tone_spans)]
-    spans.sort()
-    gaps: list[Span] = []
-    reach = spans[0][1] if spans else 0.0
-    for start, end in spans[1:]:
-        if start > reach:
-            gaps.append((reach, start))
-        if end > reach:
-            reach = end
-    return gaps
-
-
 def _held(ctx: Context, at: float, phrases: list[str], rule: object, lookback_s: float = 15.0) -> bool:
     """Whether the agent said one of `phrases` in the `lookback_s` before `at`."""
     if not phrases:
@@ -146,7 +130,3 @@ def _clients_turn(ctx: Context, gap: Span) -> bool:
     before = max((s for s in segments if s.end <= gap[0] + 0.05), key=lambda s: s.end, default=None)
     after = min((s for s in segments if s.start >= gap[1] - 0.05), key=lambda s: s.start, default=None)
     return before is not None and after is not None and before.role == "agent" and after.role == "client"
-
-
-def _inside_any(span: Span, others: tuple[Span, ...]) -> bool:
-    return any(o[0] - 0.1 <= span[0] and span[1] <= o[1] + 0.1 for o in others)
