@@ -31,6 +31,7 @@ from scoring.normalise import (
     normalise_keep_separators,
     pinyin,
     syllable_codes,
+    syllables,
 )
 from transcribe.types import Segment, Transcript
 
@@ -202,8 +203,8 @@ class View:
 
     @cached_property
     def tokens(self) -> list[str]:
-        """One syllable (or '|') per character of `normal`."""
-        return self.pinyin.split()
+        """One syllable (or '|') per character of `normal`: `pinyin.split()`, made from the codes."""
+        return syllables(self.codes)
 
     def locate(self, start: int, end: int) -> tuple[int, int, int]:
         """View characters [start, end) → (segment index, start, end) within that segment's normal text."""
@@ -269,30 +270,24 @@ def fuzzy_find(view: View, phrase: Phrase, options: MatchOptions) -> Hit | None:
     if phrase.gaps:
         return _find_with_gaps(view, phrase, options)
     literal = phrase.parts[0]
-    best: Hit | None = None
-    candidates = []
-    if options.pinyin and len(literal) >= 2:
-        if _plausible(phrase.codes, view.codes):
-            candidates.append((phrase.spelled, view.pinyin, True))
-    elif _plausible(literal, view.normal):
-        candidates.append((literal, view.normal, False))
-    for needle, haystack, spelled in candidates:
-        if spelled and len(literal) >= 4:
-            windowed = _around_pairs(view, needle, phrase.codes, options.min_score)
-            if windowed is not None and (best is None or windowed.score > best.score):
-                best = Hit(phrase.text, *windowed[:3], windowed[3], "fuzzy")  # type: ignore[misc]
-            continue
-        if len(needle) > len(haystack):
-            continue
-        found = fuzz.partial_ratio_alignment(needle, haystack, score_cutoff=options.min_score)
-        if found is None or (best is not None and found.score <= best.score):
-            continue
-        start, end = found.dest_start, found.dest_end
-        if spelled:
-            start, end = _refine(needle, haystack.split(), char_at(haystack, start), char_end(haystack, end))
-        segment, local_start, local_end = view.locate(start, end)
-        best = Hit(phrase.text, segment, local_start, local_end, round(found.score, 1), "fuzzy")
-    return best
+    if options.pinyin and len(literal) >= 4:
+        # only around intact syllable pairs (none at all: the prefilter `_plausible` would have said no)
+        found = _around_pairs(view, phrase.spelled, phrase.codes, options.min_score)
+        return None if found is None else Hit(phrase.text, *found, "fuzzy")
+    spelled = options.pinyin and len(literal) >= 2
+    if not (_plausible(phrase.codes, view.codes) if spelled else _plausible(literal, view.normal)):
+        return None
+    needle, haystack = (phrase.spelled, view.pinyin) if spelled else (literal, view.normal)
+    if len(needle) > len(haystack):
+        return None
+    aligned = fuzz.partial_ratio_alignment(needle, haystack, score_cutoff=options.min_score)
+    if aligned is None:
+        return None
+    start, end = aligned.dest_start, aligned.dest_end
+    if spelled:
+        start, end = _refine(needle, view.tokens, char_at(haystack, start), char_end(haystack, end))
+    segment, local_start, local_end = view.locate(start, end)
+    return Hit(phrase.text, segment, local_start, local_end, round(aligned.score, 1), "fuzzy")
 
 
 _MIN_SHARED = 0.5  # a fuzzy hit needs at least half the phrase's syllables (characters) somewhere in scope

@@ -101,6 +101,7 @@ def pinyin(normal: str) -> str:
 # Latin letter) is its own code, so "a" and 啊 still agree; longer syllables get a private-use code point, which
 # `normalise` never outputs (it keeps only letters and digits). There are a few hundred syllables.
 _CODE_OF_SYLLABLE: dict[str, str] = {}
+_SYLLABLE_OF_CODE: dict[str, str] = {}  # only the private-use codes: any other code is its own syllable
 _FIRST_CODE = 0xE000
 
 
@@ -112,6 +113,7 @@ def _code(char: str) -> str:
     if code is None:
         code = chr(_FIRST_CODE + len(_CODE_OF_SYLLABLE))
         _CODE_OF_SYLLABLE[syllable] = code
+        _SYLLABLE_OF_CODE[code] = syllable
     return code
 
 
@@ -122,6 +124,13 @@ def syllable_codes(normal: str) -> str:
     """One character per character of a normal form, equal exactly where their pinyin syllables are equal:
     syllable_codes('股市') == syllable_codes('故事'). Positions are those of the normal form."""
     return normal.translate(_CODES)
+
+
+def syllables(codes: str) -> list[str]:
+    """The syllables of a code string: `pinyin(normal).split()` from `syllable_codes(normal)`, without spelling out
+    the whole text again ('|' stays '|')."""
+    spell = _SYLLABLE_OF_CODE.get
+    return [spell(code, code) for code in codes]
 
 
 def char_at(pinyin_text: str, offset: int) -> int:
