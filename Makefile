@@ -8,7 +8,7 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 .PHONY: demo test lint bench samples system-deps
 
 demo: $(STAMP)
-	$(VENV)/bin/callqa transcribe samples/*.mp3
+	$(VENV)/bin/callqa score samples/*.mp3
 
 test: $(STAMP) system-deps
 	$(VENV)/bin/ruff check .
@@ -20,7 +20,8 @@ lint: $(STAMP)
 	$(VENV)/bin/ruff format .
 
 bench: $(STAMP)
-	$(PY) bench/transcribe.py
+	$(PY) -m bench.transcribe
+	$(PY) -m bench.scoring
 
 # ffmpeg and sox make the test fixtures in other formats (M4A, OGG, FLAC; AMR-NB needs sox with
 # libopencore-amrnb, as Debian's ffmpeg decodes AMR but cannot encode it); callqa itself decodes with PyAV.

@@ -3,7 +3,7 @@
 Both run in this process on the same files; model loading is excluded from both. Prints × realtime
 (total call seconds / wall seconds) for each and their ratio, plus CER so speed is not bought with accuracy.
 
-    .venv/bin/python bench/transcribe.py [--workers N] [--beam N] [SAMPLES_DIR]
+    .venv/bin/python -m bench.transcribe [--workers N] [--beam N] [SAMPLES_DIR]   # from the repo root
 """
 
 from __future__ import annotations

@@ -24,9 +24,9 @@ from transcribe.types import ChannelInfo, Role, Segment, Transcript, Word
 # Fine-grained VAD for the speech spans that timing rules read; Whisper gets them padded and merged.
 _VAD_MIN_SILENCE_MS = 250
 _VAD_PAD_MS = 100
-_WHISPER_PAD_S = 0.2
+_WHISPER_PAD_S = 0.1
 _WHISPER_MERGE_GAP_S = 0.5
-_WHISPER_SEPARATOR_S = 0.5
+_WHISPER_SEPARATOR_S = 0.3
 
 
 @dataclass(frozen=True)
