@@ -311,14 +311,17 @@ def _around_pairs(view: View, needle: str, codes: str, cutoff: float) -> tuple[i
     (segment, start, end, score) of the best, or None. Long scopes never go through a long partial_ratio.
     `codes` are the phrase's syllable codes; pairs are found by plain string search in the scope's codes."""
     starts: set[int] = set()
+    scope = view.codes
     for offset in range(len(codes) - 1):
         pair = codes[offset : offset + 2]
-        at = view.codes.find(pair)
+        at = scope.find(pair)
         while at >= 0:
             starts.add(at - offset)
-            at = view.codes.find(pair, at + 1)
+            at = scope.find(pair, at + 1)
         if len(starts) > _MAX_WINDOWS:
             break
+    if not starts:
+        return None
     best: tuple[int, int, int, float] | None = None
     tokens = view.tokens
     for start in sorted(starts)[:_MAX_WINDOWS]:

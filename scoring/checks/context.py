@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import operator
 from dataclasses import dataclass, field
 from functools import cache, cached_property
 from typing import Any
@@ -40,12 +41,17 @@ class Context:
             return indices[: window.first_turns]
         if window.last_turns is not None:
             return indices[-window.last_turns :]
+        begin, finish = self._bounds
         if window.first_s is not None:
-            begin = min(s.start for s in segments)
             return [i for i in indices if segments[i].start < begin + window.first_s]
         assert window.last_s is not None
-        finish = max(s.end for s in segments)
         return [i for i in indices if segments[i].end > finish - window.last_s]
+
+    @cached_property
+    def _bounds(self) -> tuple[float, float]:
+        """When the first turn starts and the last one ends (the call has turns)."""
+        segments = self.transcript.segments
+        return min(s.start for s in segments), max(s.end for s in segments)
 
     # --- phrase search ------------------------------------------------------------------------------------------
     def find(
@@ -60,15 +66,18 @@ class Context:
     ) -> list[Hit]:
         """Hits of any of `phrases` in the given turns, earliest first; fuzzy search only when nothing exact."""
         allowed = set(indices)
+        any_how = match.pinyin  # homophones count too
+        char_first = first_only and not exceptions and not match.word_boundary
         hits = [
             hit
             for phrase in phrases
-            for hit in self._exact(phrase, indices, first_only and not exceptions and not match.word_boundary)
-            if hit.segment in allowed and (hit.how == "text" or match.pinyin)
+            for hit in self._exact(phrase, indices, char_first)
+            if hit.segment in allowed and (any_how or hit.how == "text")
         ]
-        hits = [h for h in hits if self._counts(h, match, exceptions)]
+        if exceptions or match.word_boundary:
+            hits = [h for h in hits if self._counts(h, match, exceptions)]
         if hits or not match.fuzzy or not indices:
-            return sorted(hits, key=lambda h: (h.segment, h.start))
+            return sorted(hits, key=_BY_PLACE)
         options = options_of(match)
         view = self.text.view(indices)
         fuzzy: list[Hit] = []
@@ -194,6 +203,9 @@ class Context:
 
 def inside_any(span: Span, others: tuple[Span, ...]) -> bool:
     return any(o[0] - 0.1 <= span[0] and span[1] <= o[1] + 0.1 for o in others)
+
+
+_BY_PLACE = operator.itemgetter(1, 2)  # Hit (segment, start): earliest first
 
 
 @cache
