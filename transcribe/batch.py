@@ -49,10 +49,18 @@ class TranscriberPool:
         ready.wait(_READY_TIMEOUT_S)
         return self
 
-    def __exit__(self, *exc: type[BaseException] | BaseException | TracebackType | None) -> None:
-        if self._pool is not None:
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        if self._pool is None:
+            return
+        # Killed workers never unregister the barrier's semaphore, and at exit the resource tracker then
+        # prints "leaked semaphore" warnings on the user's terminal: let them finish unless something failed.
+        if exc_type is None:
+            self._pool.close()
+        else:
             self._pool.terminate()
-            self._pool.join()
+        self._pool.join()
 
     def transcribe(self, paths: Sequence[Path], hotwords: Sequence[str] = ()) -> Iterator[tuple[Path, Outcome]]:
         """Yield (path, transcript or error) in input order; one bad file never stops the others."""
