@@ -3,6 +3,7 @@ questions. Times come from VAD speech spans and word timestamps, never from Whis
 
 from __future__ import annotations
 
+import bisect
 import itertools
 
 from scoring.checks.context import Context, inside_any
@@ -73,7 +74,15 @@ def interruption(rule: Interruption, ctx: Context) -> Finding:
         return ctx.finding(rule, Verdict.NA, "one channel: overlapping speech cannot be seen")
     client_spans = [s for s in client.speech_spans if not inside_any(s, client.tone_spans)]
     minimum = rule.min_overlap_ms / 1000
+    # Most agent turns start while the client is silent. Client spans by start, with the furthest end reached so
+    # far, tell that with one bisection; only the rare agent start that someone's speech spans is checked in full.
+    by_start = sorted(client_spans)
+    starts = [start for start, _ in by_start]
+    reach = list(itertools.accumulate((end for _, end in by_start), max))
     for a_start, a_end in agent.speech_spans:
+        before = bisect.bisect_left(starts, a_start)  # by_start[:before] start before the agent does
+        if not before or reach[before - 1] <= a_start:
+            continue
         for c_start, c_end in client_spans:
             if c_start < a_start < c_end:
                 overlap = min(a_end, c_end) - a_start
