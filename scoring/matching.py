@@ -27,6 +27,7 @@ from scoring.normalise import (
     SEPARATOR,
     char_at,
     char_end,
+    normal_and_codes,
     normalise,
     normalise_keep_separators,
     pinyin,
@@ -110,8 +111,9 @@ class CallText:
 
     def __init__(self, transcript: Transcript) -> None:
         self.segments: tuple[Segment, ...] = transcript.segments
-        self.normal = [normalise(s.text) for s in self.segments]
-        self.codes = [syllable_codes(n) for n in self.normal]
+        forms = [normal_and_codes(s.text) for s in self.segments]
+        self.normal = [normal for normal, _ in forms]
+        self.codes = [codes for _, codes in forms]
         self._pinyin: dict[int, str] = {}
         self._word_ends: dict[int, list[int]] = {}
         self._tokens: dict[int, tuple[set[int], set[int]]] = {}

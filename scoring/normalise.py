@@ -126,11 +126,27 @@ def syllable_codes(normal: str) -> str:
     return normal.translate(_CODES)
 
 
+def _normal_then_code(char: str) -> str:
+    if char == SEPARATOR:
+        return ""  # as `normalise` drops it
+    return "".join(c + syllable_codes(c) for c in _NORMAL[ord(char)])
+
+
+# Each character's normal form with every character followed by its syllable code: every turn of every call needs
+# both forms, and one `translate` pass costs half of two (the per-character table lookup is what costs).
+_NORMAL_THEN_CODE = _CharTable(_normal_then_code)
+
+
+def normal_and_codes(text: str) -> tuple[str, str]:
+    """`(normalise(text), syllable_codes(normalise(text)))` in one pass."""
+    both = text.translate(_NORMAL_THEN_CODE)
+    return both[0::2], both[1::2]
+
+
 def syllables(codes: str) -> list[str]:
     """The syllables of a code string: `pinyin(normal).split()` from `syllable_codes(normal)`, without spelling out
     the whole text again ('|' stays '|')."""
-    spell = _SYLLABLE_OF_CODE.get
-    return [spell(code, code) for code in codes]
+    return list(map(_SYLLABLE_OF_CODE.get, codes, codes))  # get(code, default=code), looped in C
 
 
 def char_at(pinyin_text: str, offset: int) -> int:
