@@ -14,6 +14,11 @@ import numpy as np
 
 SpeechChunks = list[dict[str, int]]  # Silero's shape: sample offsets {"start", "end"}
 
+# Whisper's word times run early. Judging a word by its middle this much later moved boundary words to the
+# right speaker on the samples: mean CER agent 11.2 -> 11.0 %, client 18.5 -> 17.8 %, the same for any
+# value from 0.05 to 0.3 s; 0.15 is the middle of that plateau.
+WORD_LAG_S = 0.15
+
 
 @dataclass(frozen=True)
 class Piece:
@@ -30,17 +35,16 @@ class Interleaved:
     rate: int
 
     def locate(self, start: float, end: float) -> tuple[int, float, float]:
-        """Map a span of the stream to (channel, start, end) in the recording, by the piece of its middle.
-
-        Whisper's word times run early (often ~0.3 s), so a middle that falls in the separator before a
-        piece belongs to that piece, not to the one before it.
-        """
-        middle = int((start + end) / 2 * self.rate)
+        """Map a span of the stream to (channel, start, end) in the recording, by the piece of its middle
+        (moved WORD_LAG_S later). A middle that falls in the separator before a piece belongs to that piece."""
+        middle = int(((start + end) / 2 + WORD_LAG_S) * self.rate)
         index = min(bisect.bisect_right([p.offset + p.length for p in self.pieces], middle), len(self.pieces) - 1)
         piece = self.pieces[index]
         shift = (piece.source_start - piece.offset) / self.rate
         low, high = piece.offset / self.rate, (piece.offset + piece.length) / self.rate
-        return piece.channel, min(max(start, low), high) + shift, min(max(end, low), high) + shift
+        if start < low:  # an early word moves into its piece whole, rather than shrinking to nothing at its edge
+            start, end = low, end + (low - start)
+        return piece.channel, min(start, high) + shift, min(end, high) + shift
 
 
 def interleave(

@@ -1,0 +1,41 @@
+"""Mapping words of the interleaved stream back to the recording's channels and seconds."""
+
+import numpy as np
+import pytest
+
+from transcribe.timeline import WORD_LAG_S, interleave
+
+RATE = 1000  # samples per second: offsets in the test read as milliseconds
+
+
+def _two_turns():  # agent speaks 1.0-3.0 s, client 5.0-6.0 s of the recording
+    pcm = np.zeros((2, 8 * RATE), dtype=np.float32)
+    chunks = [[{"start": 1000, "end": 3000}], [{"start": 5000, "end": 6000}]]
+    return interleave(pcm, chunks, RATE, pad_s=0.0, merge_gap_s=0.5, separator_s=0.3)
+
+
+def test_pieces_are_laid_end_to_end_with_separators_in_conversation_order() -> None:
+    stream = _two_turns()
+    assert [(p.channel, p.source_start, p.offset, p.length) for p in stream.pieces] == [
+        (0, 1000, 0, 2000),
+        (1, 5000, 2300, 1000),
+    ]
+    assert len(stream.audio) == 3300
+
+
+def test_a_word_inside_a_piece_maps_to_its_channel_and_recording_time() -> None:
+    assert _two_turns().locate(0.5, 0.9) == (0, 1.5, 1.9)
+    assert _two_turns().locate(2.5, 2.9) == (1, 5.2, 5.6)
+
+
+def test_an_early_word_whose_middle_is_just_before_the_next_piece_belongs_to_it_whole() -> None:
+    # Whisper's word times run early: this 0.4 s word's middle is before the first piece ends (2.0 s of the
+    # stream), by less than the lag.
+    middle = 2.0 - WORD_LAG_S / 2
+    channel, start, end = _two_turns().locate(middle - 0.2, middle + 0.2)
+    assert channel == 1
+    assert (start, end) == pytest.approx((5.0, 5.4))  # moved to the client piece's start, its length kept
+
+
+def test_a_word_running_into_the_separator_is_cut_at_its_piece_end() -> None:
+    assert _two_turns().locate(1.2, 2.2) == (0, 2.2, 3.0)
