@@ -1,8 +1,9 @@
 """`callqa score`, `callqa eval` and `callqa rules …`: scoring from the command line.
 
-Exit codes as for `callqa transcribe`: 0 ok, 1 some file unusable (or a rule case failing), 2 configuration,
-model or phrasebook problem. A CTI sidecar `NAME.json` beside `NAME.mp3` (`{"hangup_by": "client"|"agent"}`)
-is read automatically; `NAME.truth.json` and `NAME.labels.json` are never taken for one.
+Exit codes as for `callqa transcribe`: 0 ok, 1 some call unusable or unscorable (or a rule case failing), 2
+configuration, model or phrasebook problem. Hang-up CTI data is a `"hangup_by": "client"|"agent"` key on a
+transcript line or, failing that, a sidecar `NAME.json` beside `NAME.mp3` (`{"hangup_by": ...}`), read
+automatically; `NAME.truth.json` and `NAME.labels.json` are never taken for one.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ import json
 import sys
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, NamedTuple
 
 import typer
 import yaml
@@ -23,10 +24,17 @@ from scoring.cases import coverage_problems, load_cases, run_cases
 from scoring.evaluate import LABELS_SUFFIX, Evaluation, Labels, evaluate, read_labels
 from scoring.findings import Category
 from transcribe import ModelError, TranscribeError, Transcript
-from transcribe.types import Role
+from transcribe.types import Role, TranscriptFormatError
 
 AUDIO_SUFFIXES = (".mp3", ".wav", ".m4a", ".ogg", ".flac", ".amr", ".opus", ".aac", ".wma")
 EXIT_CASES_FAIL = 1
+
+
+class _Call(NamedTuple):
+    path: Path  # the audio the call came from
+    outcome: Transcript | TranscribeError
+    hangup_by: Role | None = None  # CTI metadata given with the transcript itself
+
 
 rules_app = typer.Typer(add_completion=False, no_args_is_help=True, help="Inspect and test the phrasebooks.")
 
@@ -54,12 +62,12 @@ def score_files(
         cli._fail("give audio files or --transcripts FILE", cli.EXIT_BAD_INPUT)
     table = _score_table()
     failures = 0
-    for path, outcome in _transcripts(files or [], transcripts, workers):
-        if isinstance(outcome, TranscribeError):
+    for call in _transcripts(files or [], transcripts, workers):
+        card = _score_call(call, book)
+        if card is None:
             failures += 1
-            cli.err.print(f"[red]error:[/red] {outcome}", highlight=False, soft_wrap=True)
             continue
-        card = score(outcome, book, hangup_by=_cti(path))
+        path = call.path
         if as_json:
             sys.stdout.write(json.dumps({**card.to_dict(), "file": str(path)}, ensure_ascii=False) + "\n")
             sys.stdout.flush()
@@ -84,11 +92,10 @@ def evaluate_directory(
     if not labelled:
         cli._fail(f"{directory}: no audio file with a NAME{LABELS_SUFFIX} beside it", cli.EXIT_BAD_INPUT)
     results: list[tuple[str, Scorecard, Labels]] = []
-    for path, outcome in _transcripts(list(labelled), None, workers):
-        if isinstance(outcome, TranscribeError):
-            cli.err.print(f"[red]error:[/red] {outcome}", highlight=False, soft_wrap=True)
-            continue
-        results.append((path.name, score(outcome, book, hangup_by=_cti(path)), labelled[path]))
+    for call in _transcripts(list(labelled), None, workers):
+        card = _score_call(call, book)
+        if card is not None:
+            results.append((call.path.name, card, labelled[call.path]))
     _print_evaluation(evaluate(results))
 
 
@@ -169,6 +176,24 @@ def read_cti(audio: Path) -> tuple[Role | None, str | None]:
     return party, None
 
 
+def _score_call(call: _Call, book: Phrasebook) -> Scorecard | None:
+    """The call's scorecard, or None after printing one line saying why there is none."""
+    cli = _cli()
+    if isinstance(call.outcome, TranscribeError):
+        cli.err.print(f"[red]error:[/red] {call.outcome}", highlight=False, soft_wrap=True)
+        return None
+    hangup_by = call.hangup_by if call.hangup_by is not None else _cti(call.path)
+    try:
+        return score(call.outcome, book, hangup_by=hangup_by)
+    except Exception as exc:  # a transcript no validation foresaw must cost only its own call, not the batch
+        cli.err.print(
+            f"[red]error:[/red] {call.path}: could not be scored ({type(exc).__name__}: {exc})",
+            highlight=False,
+            soft_wrap=True,
+        )
+        return None
+
+
 def _cti(path: Path) -> Role | None:
     party, warning = read_cti(path)
     if warning:
@@ -176,9 +201,7 @@ def _cti(path: Path) -> Role | None:
     return party
 
 
-def _transcripts(
-    files: list[Path], transcripts: Path | None, workers: int | None
-) -> Iterator[tuple[Path, Transcript | TranscribeError]]:
+def _transcripts(files: list[Path], transcripts: Path | None, workers: int | None) -> Iterator[_Call]:
     cli = _cli()
     if transcripts is not None:
         yield from _read_transcripts(transcripts)
@@ -193,26 +216,50 @@ def _transcripts(
             for path, outcome in pool.transcribe(files):
                 if isinstance(outcome, ModelError):
                     raise outcome
-                yield path, outcome
+                yield _Call(path, outcome)
     except ModelError as exc:  # every other file would fail the same way
         cli._fail(str(exc), cli.EXIT_CONFIG)
 
 
-def _read_transcripts(path: Path) -> Iterator[tuple[Path, Transcript | TranscribeError]]:
+def _read_transcripts(path: Path) -> Iterator[_Call]:
+    """One call per line of a JSON Lines file; a bad line is one error naming `FILE:LINE` and the field."""
     try:
-        lines = path.read_text(encoding="utf-8").splitlines()
+        handle = path.open("rb")  # bytes: a line that is not UTF-8 must not take the others with it
     except OSError as exc:
-        yield path, TranscribeError(f"{path}: cannot read ({exc.strerror})")
+        yield _Call(path, TranscribeError(f"{path}: cannot read ({exc.strerror})"))
         return
-    for number, line in enumerate(lines, 1):
-        if not line.strip():
-            continue
-        try:
-            transcript = Transcript.from_dict(json.loads(line))
-        except (json.JSONDecodeError, KeyError, TypeError, ValueError) as exc:
-            yield path, TranscribeError(f"{path}: line {number}: not a transcript ({type(exc).__name__}: {exc})")
-            continue
-        yield Path(transcript.source), transcript
+    with handle:
+        for number, raw in enumerate(handle, 1):
+            if not raw.strip():
+                continue
+            try:
+                transcript, hangup_by = parse_transcript_line(raw)
+            except ValueError as exc:
+                yield _Call(path, TranscribeError(f"{path}:{number}: {exc}"))
+                continue
+            yield _Call(Path(transcript.source), transcript, hangup_by)
+
+
+def parse_transcript_line(raw: bytes) -> tuple[Transcript, Role | None]:
+    """A transcript as `callqa transcribe --json` writes it, plus an optional `"hangup_by"` (CTI metadata).
+    Raises ValueError with a one-line reason (`field X: problem` when one field is wrong)."""
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise ValueError(f"not UTF-8 text (byte 0x{raw[exc.start]:02x} at column {exc.start + 1})") from None
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise ValueError(f"not JSON ({exc.msg} at column {exc.colno})") from None
+    if not isinstance(data, dict):
+        raise ValueError(f"not a transcript: a JSON object expected, got {type(data).__name__}")
+    hangup_by = data.get("hangup_by")
+    if hangup_by not in (None, "client", "agent"):
+        raise ValueError(f'field hangup_by: must be "client" or "agent", not {hangup_by!r}')
+    try:
+        return Transcript.from_dict(data), hangup_by
+    except TranscriptFormatError as exc:
+        raise ValueError(str(exc) if exc.field else f"not a transcript: {exc}") from None
 
 
 def _labelled_audio(directory: Path) -> dict[Path, Labels]:

@@ -85,7 +85,117 @@ def test_unreadable_transcript_line_is_exit_1_and_others_still_scored(tmp_path: 
     result = runner.invoke(app, ["score", "--json", "--transcripts", str(path)])
     assert result.exit_code == 1
     assert len(result.stdout.strip().splitlines()) == 1
-    assert "line 2: not a transcript" in result.stderr
+    assert f"{path}:2: not JSON" in " ".join(result.stderr.split())
+
+
+def _good_line(tmp_path: Path) -> dict:
+    return json.loads(_transcripts(tmp_path).read_text(encoding="utf-8"))
+
+
+def _set(data: dict, where: tuple, value: object) -> dict:
+    target = data
+    for key in where[:-1]:
+        target = target[key]
+    target[where[-1]] = value
+    return data
+
+
+@pytest.mark.parametrize(
+    ("where", "value", "expected"),
+    [
+        (("segments", 0, "start"), "abc", "field segments.0.start: Input should be a valid number"),
+        (("segments", 0, "start"), "1.5", "field segments.0.start: Input should be a valid number"),
+        (("segments", 0, "text"), None, "field segments.0.text: Input should be a valid string"),
+        (("segments", 0, "words", 0, "probability"), "x", "field segments.0.words.0.probability: "),
+        (("segments", 0, "words", 0, "probability"), 3.0, "field segments.0.words.0.probability: 3.0 is not between"),
+        (("duration",), "long", "field duration: Input should be a valid number"),
+        (("duration",), -1, "field duration: -1.0 is not a time"),
+        (("channels", 0, "speech_spans"), [[1]], "field channels.0.speech_spans.0.1: "),
+        (("channels", 0, "speech_spans"), [[2.0, 1.0]], "field channels.0.speech_spans.0: ends (1.0) before"),
+        (("segments", 0, "role"), "boss", "field segments.0.role: Input should be 'agent' or 'client'"),
+        (("roles_confident",), "yes", "field roles_confident: Input should be a valid boolean"),
+        (("segments",), None, "field segments: "),
+        (("hangup_by",), "boss", 'field hangup_by: must be "client" or "agent", not \'boss\''),
+    ],
+)
+def test_wrong_typed_field_is_one_line_naming_file_line_and_field_and_the_next_call_is_scored(
+    tmp_path: Path, where: tuple, value: object, expected: str
+) -> None:
+    good = _good_line(tmp_path)
+    bad = _set(json.loads(json.dumps(good)), where, value)
+    path = tmp_path / "mixed.jsonl"
+    lines = [json.dumps(good), json.dumps(bad), json.dumps(good)]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    result = runner.invoke(app, ["score", "--json", "--transcripts", str(path)])
+    assert result.exit_code == 1
+    assert len(result.stdout.strip().splitlines()) == 2  # lines 1 and 3 still scored
+    errors = result.stderr.strip().splitlines()
+    assert "Traceback" not in result.output
+    assert " ".join(result.stderr.split()).startswith(f"error: {path}:2: {expected}"), result.stderr
+    assert len(" ".join(errors).split("error:")) == 2  # exactly one error
+
+
+def test_nan_time_and_non_object_lines_are_refused(tmp_path: Path) -> None:
+    good = json.dumps(_good_line(tmp_path))
+    nan = json.dumps({**_good_line(tmp_path), "duration": float("nan")})  # Python writes a bare NaN
+    path = tmp_path / "odd.jsonl"
+    path.write_text("\n".join(["[1, 2]", "42", nan, good]) + "\n", encoding="utf-8")
+    result = runner.invoke(app, ["score", "--json", "--transcripts", str(path)])
+    stderr = " ".join(result.stderr.split())
+    assert result.exit_code == 1
+    assert f"{path}:1: not a transcript: a JSON object expected, got list" in stderr
+    assert f"{path}:2: not a transcript: a JSON object expected, got int" in stderr
+    assert f"{path}:3: field duration: nan is not a time" in stderr
+    assert len(result.stdout.strip().splitlines()) == 1
+
+
+def test_line_that_is_not_utf8_is_one_error_and_the_other_lines_are_scored(tmp_path: Path) -> None:
+    good = json.dumps(_good_line(tmp_path), ensure_ascii=False).encode("utf-8")
+    path = tmp_path / "binary.jsonl"
+    path.write_bytes(b"\xff\xfebad\n" + good + b"\n")
+    result = runner.invoke(app, ["score", "--json", "--transcripts", str(path)])
+    assert result.exit_code == 1
+    assert f"error: {path}:1: not UTF-8 text (byte 0xff at column 1)" in " ".join(result.stderr.split())
+    assert len(result.stdout.strip().splitlines()) == 1
+
+
+def test_unexpected_failure_inside_score_costs_only_that_call(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import api.score_cli
+
+    real_score = api.score_cli.score
+    calls = []
+
+    def first_call_breaks(transcript: object, *args: object, **kwargs: object) -> object:
+        calls.append(transcript)
+        if len(calls) == 1:
+            raise ZeroDivisionError("division by zero")
+        return real_score(transcript, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(api.score_cli, "score", first_call_breaks)
+    line = json.dumps(_good_line(tmp_path))
+    path = tmp_path / "two.jsonl"
+    path.write_text(line + "\n" + line + "\n", encoding="utf-8")
+    result = runner.invoke(app, ["score", "--json", "--transcripts", str(path)])
+    assert result.exit_code == 1
+    assert len(calls) == 2 and len(result.stdout.strip().splitlines()) == 1
+    stderr = " ".join(result.stderr.split())
+    assert f"error: {tmp_path / 'call.mp3'}: could not be scored (ZeroDivisionError: division by zero)" in stderr
+    assert "Traceback" not in result.output
+
+
+def test_hangup_by_on_the_transcript_line_is_cti_and_beats_the_sidecar(tmp_path: Path) -> None:
+    (tmp_path / "call.json").write_text('{"hangup_by": "client"}', encoding="utf-8")
+    with_field = {**_good_line(tmp_path), "hangup_by": "agent"}
+    without = {**_good_line(tmp_path), "hangup_by": None}
+    path = tmp_path / "cti.jsonl"
+    path.write_text(json.dumps(with_field) + "\n" + json.dumps(without) + "\n", encoding="utf-8")
+    result = runner.invoke(app, ["score", "--json", "--transcripts", str(path)])
+    assert result.exit_code == 0, result.output
+    first, second = (json.loads(line) for line in result.stdout.strip().splitlines())
+    assert first["hangup"] == {"by": "agent", "confidence": 1.0, "source": "cti"}
+    hangup = next(f for f in first["findings"] if f["rule_id"] == "hangup.client_first")
+    assert hangup["verdict"] == "fail"
+    assert second["hangup"] == {"by": "client", "confidence": 1.0, "source": "cti"}  # null: the sidecar decides
 
 
 def test_rules_check_passes_on_the_bundled_phrasebooks() -> None:
