@@ -7,7 +7,7 @@ from functools import cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from transcribe import TranscribeOptions
@@ -29,6 +29,11 @@ class Settings(BaseSettings):
     max_duration_s: float = Field(3 * 3600, gt=0, description="longer recordings are refused before decoding")
     workers: int = Field(0, ge=0, description="local transcription processes; 0 = one per CPU core")
     phrasebooks_dir: Path = Field(_BUNDLED_PHRASEBOOKS, description="directory of the scoring rules (YAML)")
+
+    @field_validator("model_cache_dir", "phrasebooks_dir")
+    @classmethod
+    def _expand_home(cls, path: Path) -> Path:
+        return path.expanduser()
 
     def transcribe_options(self) -> TranscribeOptions:
         return TranscribeOptions(

@@ -108,16 +108,32 @@ def test_truncated_mp3_is_an_error(tmp_path: Path) -> None:
         audio_io.decode(info, 60)
 
 
-def test_truncated_wav_keeps_what_is_there_and_a_cut_header_is_an_error(tmp_path: Path) -> None:
+def test_a_wav_cut_short_of_its_header_is_an_error(tmp_path: Path) -> None:
     whole = write_wav(tmp_path / "whole.wav", [tone(20, 300, -20), tone(20, 500, -20)])
     cut = tmp_path / "cut.wav"
-    cut.write_bytes(whole.read_bytes()[: whole.stat().st_size // 3])
-    # FFmpeg sizes a WAV by its data, so a recorder that died mid-call leaves a shorter, usable call
-    assert audio_io.decode(audio_io.probe(cut), 60).shape[1] / audio_io.SAMPLE_RATE == pytest.approx(20 / 3, 0.01)
+    cut.write_bytes(whole.read_bytes()[: whole.stat().st_size // 3])  # an interrupted copy or upload
+    with pytest.raises(AudioError, match=r"cut\.wav: truncated or corrupt: header says 20\.0 s, only 6\.7 s"):
+        audio_io.decode(audio_io.probe(cut), 60)
     stub = tmp_path / "stub.wav"
     stub.write_bytes(whole.read_bytes()[:30])
     with pytest.raises(AudioError, match=r"stub\.wav: "):
         audio_io.decode(audio_io.probe(stub), 60)
+
+
+def test_a_wav_whose_recorder_never_wrote_the_size_keeps_what_is_there(tmp_path: Path) -> None:
+    data = bytearray(write_wav(tmp_path / "whole.wav", [tone(6, 300, -20)]).read_bytes())
+    at = data.index(b"data") + 4
+    data[at : at + 4] = b"\xff\xff\xff\xff"  # streaming recorders fill the size in only when they stop
+    live = tmp_path / "live.wav"
+    live.write_bytes(bytes(data))
+    assert audio_io.decode(audio_io.probe(live), 60).shape[1] / audio_io.SAMPLE_RATE == pytest.approx(6, abs=0.01)
+
+
+def test_a_stream_without_a_known_codec_is_an_error() -> None:
+    # The first KB of an M4A with one size byte of its 'minf' box damaged: FFmpeg sees an audio stream with no codec.
+    damaged = Path(__file__).parent / "fixtures" / "unknown_codec.m4a"
+    with pytest.raises(AudioError, match=r"unknown_codec\.m4a: unknown or unsupported audio codec"):
+        audio_io.probe(damaged)
 
 
 def test_garbage_after_valid_header(tmp_path: Path) -> None:

@@ -8,7 +8,10 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
+
+from tests.audio_factory import tone, write_wav
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLE = ROOT / "samples" / "04_forbidden_phrases.mp3"
@@ -60,3 +63,23 @@ def test_a_bad_setting_names_the_variable() -> None:
     assert result.returncode == 2
     assert result.stderr.startswith("error: configuration error: CALLQA_WHISPER_BEAM_SIZE: ")
     assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_a_model_name_that_is_not_available_offline_is_one_line_and_exit_2() -> None:
+    result = _callqa("transcribe", str(SAMPLE), CALLQA_WHISPER_MODEL="small", HF_HUB_OFFLINE="1")
+    assert result.returncode == 2
+    assert result.stderr.startswith(
+        "error: cannot load speech model 'small' on cpu/int8: not in the local Hugging Face"
+    )
+    assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_an_unknown_channel_layout_is_one_line_and_the_next_file_still_runs(tmp_path: Path) -> None:
+    three = write_wav(tmp_path / "three.wav", [tone(2, 300, -20)] * 3)
+    short = write_wav(tmp_path / "short.wav", [np.zeros(8000)])
+    result = _callqa("transcribe", str(three), str(short), "--workers", "1")
+    assert result.returncode == 1
+    assert result.stderr.strip().splitlines() == [
+        f"error: {three}: unsupported channel layout: 3 channels (need 1 or 2)",
+        f"error: {short}: no speech found (silence or noise only)",
+    ]

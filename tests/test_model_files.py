@@ -47,3 +47,16 @@ def test_damaged_part_is_refused_and_nothing_half_built_is_left(tmp_path: Path, 
         model_files.resolve_model("base", tmp_path)
     assert not (tmp_path / "whisper-base-ct2").exists()
     assert not list(tmp_path.glob(".assembling-*"))
+
+
+def test_a_cache_dir_that_cannot_be_used_is_a_clear_error(tmp_path: Path) -> None:
+    not_a_dir = tmp_path / "file"
+    not_a_dir.write_text("")
+    with pytest.raises(
+        ModelError, match=r"cannot assemble the default speech model in .*file: .*CALLQA_MODEL_CACHE_DIR"
+    ):
+        model_files.resolve_model("base", not_a_dir)
+
+
+def test_a_home_relative_model_path_is_expanded(tmp_path: Path) -> None:
+    assert model_files.resolve_model("~/models/my-ct2", tmp_path) == str(Path.home() / "models" / "my-ct2")

@@ -43,9 +43,14 @@ def probe(path: Path) -> AudioInfo:
             if not streams:
                 raise AudioError(name, "no audio stream in file")
             stream = streams[0]
+            if stream.codec_context is None:  # FFmpeg found a stream but has no decoder for it
+                raise AudioError(name, "unknown or unsupported audio codec")
+            duration = _metadata_duration(container, stream)
+            if container.format.name == "wav":
+                duration = _wav_declared_duration(path) or duration
             return AudioInfo(
                 path=name,
-                duration=_metadata_duration(container, stream),
+                duration=duration,
                 duration_exact=container.format.name not in _LENGTH_GUESSED_FORMATS,
                 sample_rate=int(stream.codec_context.sample_rate or 0),
                 channel_count=int(stream.codec_context.channels or 0),
@@ -128,6 +133,24 @@ def _metadata_duration(container: av.container.InputContainer, stream: av.audio.
         return float(stream.duration * stream.time_base)
     if container.duration is not None:
         return container.duration / av.time_base
+    return None
+
+
+def _wav_declared_duration(path: Path) -> float | None:
+    """The length a WAV header declares for its data. FFmpeg sizes a WAV by the bytes present, so a copy cut short
+    would pass as a shorter call; a recorder still writing (size 0 or 0xFFFFFFFF) declares nothing."""
+    with path.open("rb") as file:
+        head = file.read(4096)
+    if head[:4] not in (b"RIFF", b"RF64") or head[8:12] != b"WAVE" or head[:4] == b"RF64":
+        return None  # RF64 keeps its sizes elsewhere; FFmpeg reads those
+    byte_rate, at = 0, 12
+    while at + 8 <= len(head):
+        chunk, size = head[at : at + 4], int.from_bytes(head[at + 4 : at + 8], "little")
+        if chunk == b"fmt " and at + 20 <= len(head):
+            byte_rate = int.from_bytes(head[at + 16 : at + 20], "little")
+        if chunk == b"data":
+            return size / byte_rate if byte_rate and size not in (0, 0xFFFFFFFF) else None
+        at += 8 + size + (size & 1)
     return None
 
 

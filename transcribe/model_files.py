@@ -30,8 +30,15 @@ def default_cache_dir() -> Path:
 def resolve_model(name_or_path: str, cache_dir: Path | None = None) -> str:
     """Return what to hand to `WhisperModel`: a local directory for the bundled model, else the input."""
     if name_or_path != BUNDLED_NAME:
-        return name_or_path
-    return str(bundled_model_dir(cache_dir or default_cache_dir()))
+        return os.path.expanduser(name_or_path) if name_or_path.startswith("~") else name_or_path
+    cache_dir = (cache_dir or default_cache_dir()).expanduser()
+    try:
+        return str(bundled_model_dir(cache_dir))
+    except OSError as exc:  # not a directory, not writable, disk full
+        raise ModelError(
+            f"cannot assemble the default speech model in {cache_dir}: {exc.strerror or exc}; "
+            "set CALLQA_MODEL_CACHE_DIR to a writable directory"
+        ) from None
 
 
 def bundled_model_dir(cache_dir: Path) -> Path:

@@ -152,15 +152,22 @@ def _resolve_device(options: TranscribeOptions) -> tuple[str, str]:
 
 def _load_model(options: TranscribeOptions, device: str, compute_type: str) -> WhisperModel:
     location = resolve_model(options.model, options.model_cache_dir)
-    if _looks_like_path(location) and not Path(location).expanduser().is_dir():
+    is_path = _looks_like_path(location)
+    if is_path and not Path(location).is_dir():
         raise ModelError(f"speech model directory {location} does not exist")
     try:
         return WhisperModel(location, device=device, compute_type=compute_type, cpu_threads=options.cpu_threads)
     except Exception as exc:  # faster-whisper/huggingface raise many unrelated types for "cannot load"
-        raise ModelError(
-            f"cannot load speech model {options.model!r} on {device}/{compute_type}: not a CTranslate2 Whisper "
-            f"model, or not downloadable from here ({type(exc).__name__}: {str(exc)[:200]})"
-        ) from None
+        detail = " ".join(f"{type(exc).__name__}: {exc}".split())[:200]
+        if is_path:
+            reason = "not a CTranslate2 Whisper model directory"
+        else:
+            reason = (
+                "not in the local Hugging Face cache and not downloadable from here; use 'base' (bundled) "
+                "or the path of a CTranslate2 Whisper model directory"
+            )
+        message = f"cannot load speech model {options.model!r} on {device}/{compute_type}: {reason} ({detail})"
+        raise ModelError(message) from None
 
 
 def _looks_like_path(location: str) -> bool:
