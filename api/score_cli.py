@@ -64,8 +64,9 @@ def score_files(
     failures = 0
     for call in _transcripts(files or [], transcripts, workers):
         card = _score_call(call, book)
-        if card is None:
+        if isinstance(card, str):
             failures += 1
+            cli.err.print(f"[red]error:[/red] {card}", highlight=False, soft_wrap=True)
             continue
         path = call.path
         if as_json:
@@ -92,11 +93,19 @@ def evaluate_directory(
     if not labelled:
         cli._fail(f"{directory}: no audio file with a NAME{LABELS_SUFFIX} beside it", cli.EXIT_BAD_INPUT)
     results: list[tuple[str, Scorecard, Labels]] = []
+    failures: list[str] = []
     for call in _transcripts(list(labelled), None, workers):
         card = _score_call(call, book)
-        if card is not None:
+        if isinstance(card, str):
+            failures.append(card)
+        else:
             results.append((call.path.name, card, labelled[call.path]))
     _print_evaluation(evaluate(results))
+    # Listed after the tables, which leave these calls out: an evaluation of fewer calls must not look clean.
+    for failure in failures:
+        cli.err.print(f"[red]error:[/red] {failure}", highlight=False, soft_wrap=True)
+    if failures:
+        raise typer.Exit(cli.EXIT_BAD_INPUT)
 
 
 @rules_app.command("check")
@@ -176,22 +185,15 @@ def read_cti(audio: Path) -> tuple[Role | None, str | None]:
     return party, None
 
 
-def _score_call(call: _Call, book: Phrasebook) -> Scorecard | None:
-    """The call's scorecard, or None after printing one line saying why there is none."""
-    cli = _cli()
+def _score_call(call: _Call, book: Phrasebook) -> Scorecard | str:
+    """The call's scorecard, or one line saying why there is none."""
     if isinstance(call.outcome, TranscribeError):
-        cli.err.print(f"[red]error:[/red] {call.outcome}", highlight=False, soft_wrap=True)
-        return None
+        return str(call.outcome)
     hangup_by = call.hangup_by if call.hangup_by is not None else _cti(call.path)
     try:
         return score(call.outcome, book, hangup_by=hangup_by)
     except Exception as exc:  # a transcript no validation foresaw must cost only its own call, not the batch
-        cli.err.print(
-            f"[red]error:[/red] {call.path}: could not be scored ({type(exc).__name__}: {exc})",
-            highlight=False,
-            soft_wrap=True,
-        )
-        return None
+        return f"{call.path}: could not be scored ({type(exc).__name__}: {exc})"
 
 
 def _cti(path: Path) -> Role | None:

@@ -233,3 +233,42 @@ def test_rules_explain_known_and_unknown() -> None:
     unknown = runner.invoke(app, ["rules", "explain", "forbidden.dont_knw"])
     assert unknown.exit_code == 1
     assert "no rule 'forbidden.dont_knw'; did you mean forbidden.dont_know" in " ".join(unknown.stderr.split())
+
+
+def test_eval_prints_the_evaluation_then_lists_failed_calls_and_exits_1(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import api.score_cli
+    from api.score_cli import _Call
+    from transcribe import TranscribeError
+
+    labels = {"passed": False, "hangup_by": "client", "categories": {"return_promise": "fail"}}
+    for name in ("good", "broken"):
+        (tmp_path / f"{name}.mp3").write_bytes(b"")
+        (tmp_path / f"{name}.labels.json").write_text(json.dumps(labels), encoding="utf-8")
+    transcript = call(("agent", "您好,中国银河证券。"), ("agent", "这个产品是保本的。"))
+
+    def fake_transcripts(files: list[Path], transcripts: object, workers: object) -> Iterator[_Call]:
+        assert sorted(f.name for f in files) == ["broken.mp3", "good.mp3"]
+        yield _Call(tmp_path / "broken.mp3", TranscribeError(f"{tmp_path / 'broken.mp3'}: no speech heard"))
+        yield _Call(tmp_path / "good.mp3", transcript)
+
+    monkeypatch.setattr(api.score_cli, "_transcripts", fake_transcripts)
+    result = runner.invoke(app, ["eval", str(tmp_path)], env={"COLUMNS": "200"})
+    assert result.exit_code == 1, result.output
+    assert "over 1 labelled calls" in result.stdout  # the evaluation of the call that worked is still printed
+    assert "return_promise" in result.stdout
+    assert result.stderr.strip().splitlines() == [f"error: {tmp_path / 'broken.mp3'}: no speech heard"]
+
+
+def test_eval_exits_0_when_every_call_is_evaluated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import api.score_cli
+    from api.score_cli import _Call
+
+    (tmp_path / "good.mp3").write_bytes(b"")
+    (tmp_path / "good.labels.json").write_text('{"categories": {"return_promise": "fail"}}', encoding="utf-8")
+    transcript = call(("agent", "您好,中国银河证券。"), ("agent", "这个产品是保本的。"))
+    monkeypatch.setattr(api.score_cli, "_transcripts", lambda *_: iter([_Call(tmp_path / "good.mp3", transcript)]))
+    result = runner.invoke(app, ["eval", str(tmp_path)])
+    assert result.exit_code == 0, result.output
+    assert result.stderr == ""
