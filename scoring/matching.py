@@ -5,7 +5,8 @@ Three stages, cheapest first:
    (故事有风险 = 股市有风险); comparing the characters tells which of the two a hit is;
 2. fuzzy: rapidfuzz `partial_ratio_alignment` on pinyin and on text, only inside a rule's scope and only where
    stage 1 found nothing (near-homophones: 引好 ≈ 您好, 中国银合正线 ≈ 中国银河证券);
-3. placeholders: "您好{org}营业部" is its literal parts in order, with 1–12 characters of anything between.
+3. placeholders: "您好{org}营业部" is its literal parts in order, with 1–12 characters of anything between; each
+   part matches as in stages 1 and 2 (exactly or as a homophone, and approximately only when the rule is fuzzy).
 Every hit keeps where it is (turn, characters, seconds), what was heard and how well it matched: the evidence.
 """
 
@@ -355,35 +356,45 @@ def _refine(needle: str, syllables: list[str], start: int, end: int) -> tuple[in
 def _find_with_gaps(view: View, phrase: Phrase, options: MatchOptions) -> Hit | None:
     """Each literal part in order inside one turn, the gaps between them within their bounds."""
     for index in view.indices:
-        normal = view.text.normal[index]
-        position, first, scores = 0, -1, []
+        normal, codes = view.text.normal[index], view.text.codes[index]
+        position, first, found_how = 0, -1, []
         for number, part in enumerate(phrase.parts):
             gap = phrase.gaps[number - 1] if number else None
             low = position + (gap.min_chars if gap else 0)
             high = position + gap.max_chars + len(part) + 1 if gap else len(normal)
-            found = _find_part(normal[low:high], part, options)
+            found = _find_part(normal[low:high], codes[low:high], part, options)
             if found is None:
                 break
-            start, end, score = found
+            start, end, score, how = found
             first = low + start if number == 0 else first
             position = low + end
-            scores.append(score)
+            found_how.append((score, how))
         else:
-            return Hit(phrase.text, index, first, position, min(scores), "fuzzy" if min(scores) < 100 else "text")
+            score = min(s for s, _ in found_how)
+            hows = {how for _, how in found_how}
+            how = "fuzzy" if "fuzzy" in hows else "pinyin" if "pinyin" in hows else "text"
+            return Hit(phrase.text, index, first, position, score, how)
     return None
 
 
-def _find_part(haystack: str, part: str, options: MatchOptions) -> tuple[int, int, float] | None:
+def _find_part(haystack: str, codes: str, part: str, options: MatchOptions) -> tuple[int, int, float, str] | None:
+    """Where one literal part of a placeholder phrase is in `haystack` (a stretch of one turn, `codes` its syllable
+    codes): (start, end, score, how) as for whole phrases, fuzzy only when the rule allows it."""
     at = haystack.find(part)
     if at >= 0:
-        return at, at + len(part), 100.0
-    if not options.pinyin or len(part) < 2 or len(part) > len(haystack):
+        return at, at + len(part), 100.0, "text"
+    if not options.pinyin:
+        return None
+    at = codes.find(syllable_codes(part))
+    if at >= 0:
+        return at, at + len(part), 100.0, "pinyin"
+    if not options.fuzzy or len(part) < 2 or len(part) > len(haystack):
         return None
     spelled, needle = pinyin(haystack), pinyin(part)
     found = fuzz.partial_ratio_alignment(needle, spelled, score_cutoff=options.min_score)
     if found is None:
         return None
-    return char_at(spelled, found.dest_start), char_end(spelled, found.dest_end), round(found.score, 1)
+    return char_at(spelled, found.dest_start), char_end(spelled, found.dest_end), round(found.score, 1), "fuzzy"
 
 
 def overlaps(hit: Hit, others: Sequence[Hit]) -> Hit | None:

@@ -9,7 +9,7 @@ from typing import Any
 
 from scoring.findings import Finding, Verdict
 from scoring.hangup import Hangup
-from scoring.matching import CallText, Hit, MatchOptions, find_char, fuzzy_find, overlaps
+from scoring.matching import CallText, Hit, MatchOptions, Phrase, find_char, fuzzy_find, overlaps
 from scoring.phrasebook import Match, Phrasebook, Window
 from transcribe.types import Role, Span, Transcript
 
@@ -64,7 +64,9 @@ class Context:
         exceptions: list[str] = (),  # type: ignore[assignment]
         first_only: bool = False,
     ) -> list[Hit]:
-        """Hits of any of `phrases` in the given turns, earliest first; fuzzy search only when nothing exact."""
+        """Hits of any of `phrases` in the given turns, earliest first; fuzzy search only when nothing exact.
+        Placeholder phrases are never in the exact index: their gap search runs in the second stage whatever
+        `match.fuzzy` says (a non-fuzzy rule matches their parts exactly or as homophones only)."""
         allowed = set(indices)
         any_how = match.pinyin  # homophones count too
         char_first = first_only and not exceptions and not match.word_boundary
@@ -76,21 +78,28 @@ class Context:
         ]
         if exceptions or match.word_boundary:
             hits = [h for h in hits if self._counts(h, match, exceptions)]
-        if hits or not match.fuzzy or not indices:
+        if hits or not indices:
             return sorted(hits, key=_BY_PLACE)
+        searched = [p for p in phrases if self._second_stage(self.book.phrases[p], match, windowed)]
+        if not searched:
+            return []
         options = options_of(match)
         view = self.text.view(indices)
         fuzzy: list[Hit] = []
-        for phrase in phrases:
+        for phrase in searched:
             compiled = self.book.phrases[phrase]
-            if not (windowed or compiled.gaps or compiled.length >= match.fuzzy_min_chars):
-                continue
             found = fuzzy_find(view, compiled, options)
             if found is not None and not self._excused(found, exceptions):
                 fuzzy.append(found)
                 if first_only:
                     break
         return sorted(fuzzy, key=lambda h: (-h.score, h.segment, h.start))
+
+    @staticmethod
+    def _second_stage(compiled: Phrase, match: Match, windowed: bool) -> bool:
+        if compiled.gaps:
+            return True
+        return match.fuzzy and (windowed or compiled.length >= match.fuzzy_min_chars)
 
     def _exact(self, phrase: str, indices: list[int], first_only: bool = False) -> list[Hit]:
         compiled = self.book.phrases[phrase]
