@@ -158,7 +158,7 @@ def test_over_limit_is_refused_from_metadata_before_decoding(tmp_path: Path, mon
         raise AssertionError("decoded before checking the duration")
 
     monkeypatch.setattr(audio_io, "decode", no_decoding)
-    with pytest.raises(AudioError, match=r"long\.wav: 40 s is longer than the 30 s limit"):
+    with pytest.raises(AudioError, match=r"long\.wav: 0:00:40 is longer than the 0:00:30 limit"):
         transcriber.transcribe(path)
 
 

@@ -39,3 +39,10 @@ def test_an_early_word_whose_middle_is_just_before_the_next_piece_belongs_to_it_
 
 def test_a_word_running_into_the_separator_is_cut_at_its_piece_end() -> None:
     assert _two_turns().locate(1.2, 2.2) == (0, 2.2, 3.0)
+
+
+def test_pieces_merge_across_short_pauses_but_never_past_the_longest_piece() -> None:
+    pcm = np.zeros((1, 60 * RATE), dtype=np.float32)
+    chunks = [[{"start": 0, "end": 20_000}, {"start": 20_300, "end": 27_000}, {"start": 27_200, "end": 40_000}]]
+    stream = interleave(pcm, chunks, RATE, pad_s=0.0, merge_gap_s=0.5, separator_s=0.3, max_piece_s=28.0)
+    assert [(p.source_start, p.length) for p in stream.pieces] == [(0, 27_000), (27_200, 12_800)]

@@ -12,6 +12,7 @@ import pytest
 from tests.audio_factory import ffmpeg, noise, write_wav
 from transcribe import AudioError, TranscribeOptions, Transcriber, Transcript
 from transcribe.cer import character_error_rate
+from transcribe.chinese import to_simplified
 
 pytestmark = pytest.mark.slow
 
@@ -48,6 +49,13 @@ def test_agent_channel_character_error_rate(transcripts: dict[str, Transcript], 
     assert character_error_rate(_reference(truth, "agent"), _hypothesis(transcript, "agent")) <= 0.25
     assert character_error_rate(_reference(truth, "client"), _hypothesis(transcript, "client")) <= 0.35
     assert transcript.dropped == {}  # nothing real was thrown away as a hallucination
+
+
+@pytest.mark.parametrize("name", ACCURACY_CALLS)
+def test_text_is_simplified_chinese(transcripts: dict[str, Transcript], name: str) -> None:
+    # the CER above converts both sides to simplified, so it would not notice traditional output
+    text = _hypothesis(transcripts[name])
+    assert text and to_simplified(text) == text
 
 
 @pytest.mark.parametrize("name", ACCURACY_CALLS)

@@ -94,7 +94,7 @@ def decode(info: AudioInfo, max_duration: float) -> np.ndarray:
                         chunks.append(out.to_ndarray())
                         decoded += out.samples
                 if decoded > limit:
-                    raise AudioError(name, f"longer than the {_hms(max_duration)} limit")
+                    raise AudioError(name, f"longer than the {hms(max_duration)} limit")
             for out in resampler.resample(None):
                 chunks.append(out.to_ndarray())
     except AudioError:
@@ -154,7 +154,8 @@ def _wav_declared_duration(path: Path) -> float | None:
     return None
 
 
-def _hms(seconds: float) -> str:
+def hms(seconds: float) -> str:
+    """3:00:00 for 10800 s: how limits and lengths are shown to users."""
     hours, rest = divmod(int(seconds), 3600)
     return f"{hours}:{rest // 60:02d}:{rest % 60:02d}"
 

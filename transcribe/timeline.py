@@ -54,11 +54,13 @@ def interleave(
     pad_s: float,
     merge_gap_s: float,
     separator_s: float = 0.0,
+    max_piece_s: float = float("inf"),
 ) -> Interleaved:
+    longest = int(max_piece_s * rate) if max_piece_s != float("inf") else pcm.shape[1]
     spans = [
         (chunk["start"], chunk["end"], channel)
         for channel, chunks in enumerate(chunks_by_channel)
-        for chunk in pad_and_merge(chunks, pcm.shape[1], int(pad_s * rate), int(merge_gap_s * rate))
+        for chunk in pad_and_merge(chunks, pcm.shape[1], int(pad_s * rate), int(merge_gap_s * rate), longest)
     ]
     pieces: list[Piece] = []
     parts: list[np.ndarray] = []
@@ -75,12 +77,13 @@ def interleave(
     return Interleaved(audio=stream, pieces=tuple(pieces), rate=rate)
 
 
-def pad_and_merge(chunks: SpeechChunks, length: int, pad: int, gap: int) -> SpeechChunks:
-    """Give Whisper a little air around each chunk, and one piece for words split by a short pause."""
+def pad_and_merge(chunks: SpeechChunks, length: int, pad: int, gap: int, longest: int) -> SpeechChunks:
+    """Give Whisper a little air around each chunk, and one piece for words split by a short pause, as long as
+    the piece stays within `longest` samples."""
     merged: SpeechChunks = []
     for chunk in chunks:
         start, end = max(0, chunk["start"] - pad), min(length, chunk["end"] + pad)
-        if merged and start - merged[-1]["end"] <= gap:
+        if merged and start - merged[-1]["end"] <= gap and end - merged[-1]["start"] <= longest:
             merged[-1]["end"] = max(merged[-1]["end"], end)
         else:
             merged.append({"start": start, "end": end})

@@ -27,6 +27,9 @@ _VAD_PAD_MS = 100
 _WHISPER_PAD_S = 0.1
 _WHISPER_MERGE_GAP_S = 0.5
 _WHISPER_SEPARATOR_S = 0.3
+# The batched (GPU) pipeline decodes only the first 30 s of each clip it is given: VAD splits longer speech at
+# its quietest point and merging never builds a piece past this.
+_MAX_PIECE_S = 28.0
 
 
 @dataclass(frozen=True)
@@ -52,6 +55,7 @@ class Transcriber:
             threshold=self.options.vad_threshold,
             min_silence_duration_ms=_VAD_MIN_SILENCE_MS,
             speech_pad_ms=_VAD_PAD_MS,
+            max_speech_duration_s=_MAX_PIECE_S,
         )
 
     def transcribe(self, path: str | Path, hotwords: Sequence[str] = ()) -> Transcript:
@@ -61,7 +65,7 @@ class Transcriber:
             raise AudioError(info.path, f"unsupported channel layout: {info.channel_count} channels (need 1 or 2)")
         limit = self.options.max_duration_s
         if info.duration is not None and info.duration > limit:
-            raise AudioError(info.path, f"{info.duration:.0f} s is longer than the {limit:.0f} s limit")
+            raise AudioError(info.path, f"{audio.hms(info.duration)} is longer than the {audio.hms(limit)} limit")
         pcm = audio.decode(info, limit)
         chunks = [acoustics.speech_chunks(pcm[ch], self._vad) for ch in range(pcm.shape[0])]
         if self.options.vad and not any(chunks):
@@ -127,7 +131,9 @@ class Transcriber:
                 segments, _ = self._model.transcribe(pcm[ch], **kwargs)
                 turns += _split_turns(segments, lambda s, e, ch=ch: (ch, s, e), opts.turn_gap_s, channels)
             return turns
-        stream = interleave(pcm, chunks, audio.SAMPLE_RATE, _WHISPER_PAD_S, _WHISPER_MERGE_GAP_S, _WHISPER_SEPARATOR_S)
+        stream = interleave(
+            pcm, chunks, audio.SAMPLE_RATE, _WHISPER_PAD_S, _WHISPER_MERGE_GAP_S, _WHISPER_SEPARATOR_S, _MAX_PIECE_S
+        )
         if self._batched is not None:
             clips = [
                 {"start": p.offset / stream.rate, "end": (p.offset + p.length) / stream.rate} for p in stream.pieces
