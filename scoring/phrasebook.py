@@ -113,8 +113,9 @@ class _Rule(_Strict):
     def active(self) -> bool:
         return self.status == Status.ACTIVE
 
-    def phrases_used(self) -> list[str]:
-        return []
+    def phrase_fields(self) -> dict[str, list[str]]:
+        """Every phrase the rule matches, by the field it is written in (what a load error names)."""
+        return {}
 
 
 class _PhraseRule(_Rule):
@@ -124,8 +125,8 @@ class _PhraseRule(_Rule):
     exceptions: list[str] = Field(default_factory=list, description="longer phrases that make a hit innocent")
     match: Match = Match()
 
-    def phrases_used(self) -> list[str]:
-        return [*self.phrases, *self.exceptions]
+    def phrase_fields(self) -> dict[str, list[str]]:
+        return {"phrases": self.phrases, "exceptions": self.exceptions}
 
 
 class PhrasePresent(_PhraseRule):
@@ -137,8 +138,8 @@ class PhraseAbsent(_PhraseRule):
     kind: Literal[RuleKind.PHRASE_ABSENT]
     unless: list[str] = Field(default_factory=list, description="phrases that, heard in scope, excuse the rule")
 
-    def phrases_used(self) -> list[str]:
-        return [*super().phrases_used(), *self.unless]
+    def phrase_fields(self) -> dict[str, list[str]]:
+        return {**super().phrase_fields(), "unless": self.unless}
 
 
 class RegexAbsent(_Rule):
@@ -160,8 +161,8 @@ class RegexAbsent(_Rule):
                 raise ValueError(f"bad regular expression {value!r}: {exc}") from None
         return values
 
-    def phrases_used(self) -> list[str]:
-        return list(self.exceptions)
+    def phrase_fields(self) -> dict[str, list[str]]:
+        return {"exceptions": self.exceptions}
 
 
 class PhraseAfterAnchor(_Rule):
@@ -171,8 +172,8 @@ class PhraseAfterAnchor(_Rule):
     phrases: list[str] = Field(min_length=1)
     match: Match = Match()
 
-    def phrases_used(self) -> list[str]:
-        return [*self.phrases, *self.anchor.phrases]
+    def phrase_fields(self) -> dict[str, list[str]]:
+        return {"phrases": self.phrases, "anchor.phrases": self.anchor.phrases}
 
 
 class DeadAir(_Rule):
@@ -182,8 +183,8 @@ class DeadAir(_Rule):
     hold_max_s: float = Field(60.0, gt=0)
     match: Match = Match()
 
-    def phrases_used(self) -> list[str]:
-        return list(self.hold_phrases)
+    def phrase_fields(self) -> dict[str, list[str]]:
+        return {"hold_phrases": self.hold_phrases}
 
 
 class HoldExplained(_Rule):
@@ -193,8 +194,8 @@ class HoldExplained(_Rule):
     lookback_s: float = Field(15.0, gt=0)
     match: Match = Match()
 
-    def phrases_used(self) -> list[str]:
-        return list(self.phrases)
+    def phrase_fields(self) -> dict[str, list[str]]:
+        return {"phrases": self.phrases}
 
 
 class ResponseLatency(_Rule):
@@ -203,8 +204,8 @@ class ResponseLatency(_Rule):
     hold_phrases: list[str] = Field(default_factory=list)
     match: Match = Match()
 
-    def phrases_used(self) -> list[str]:
-        return list(self.hold_phrases)
+    def phrase_fields(self) -> dict[str, list[str]]:
+        return {"hold_phrases": self.hold_phrases}
 
 
 class Interruption(_Rule):
@@ -233,8 +234,8 @@ class UnansweredQuestion(_Rule):
     count: int = Field(3, ge=2)
     match: Match = Match(fuzzy=False)
 
-    def phrases_used(self) -> list[str]:
-        return list(self.phrases)
+    def phrase_fields(self) -> dict[str, list[str]]:
+        return {"phrases": self.phrases}
 
 
 class HangupOrder(_Rule):
@@ -329,21 +330,28 @@ def load_phrasebooks(directory: str | Path) -> Phrasebook:
             if rule.id in files:
                 raise PhrasebookError(f"{path.name}: rule {rule.id}: field id: already defined in {files[rule.id]}")
             files[rule.id] = path.name
-            for text in rule.phrases_used():
-                try:
-                    phrases[text] = compile_phrase(text, gaps)
-                except KeyError as exc:
-                    raise PhrasebookError(
-                        f"{path.name}: rule {rule.id}: field phrases: unknown placeholder {{{exc.args[0]}}} in "
-                        f"{text!r} (declare it under placeholders:)"
-                    ) from None
-                except ValueError as exc:
-                    raise PhrasebookError(f"{path.name}: rule {rule.id}: field phrases: {exc}") from None
+            phrases.update(_compile_rule_phrases(path, rule, gaps))
             rules.append(rule)
         not_applicable.update(book.not_applicable)
     if not rules:
         raise PhrasebookError(f"{directory}: no phrasebook (*.yaml with rules) found")
     return Phrasebook(tuple(rules), policy, files, phrases, not_applicable)
+
+
+def _compile_rule_phrases(path: Path, rule: Any, gaps: dict[str, Gap]) -> dict[str, Phrase]:
+    compiled: dict[str, Phrase] = {}
+    for field_name, texts in rule.phrase_fields().items():
+        for text in texts:
+            try:
+                compiled[text] = compile_phrase(text, gaps)
+            except KeyError as exc:
+                raise PhrasebookError(
+                    f"{path.name}: rule {rule.id}: field {field_name}: unknown placeholder {{{exc.args[0]}}} in "
+                    f"{text!r} (declare it under placeholders:)"
+                ) from None
+            except ValueError as exc:
+                raise PhrasebookError(f"{path.name}: rule {rule.id}: field {field_name}: {exc}") from None
+    return compiled
 
 
 def read_yaml(path: Path) -> Any:
