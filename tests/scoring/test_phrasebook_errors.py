@@ -80,3 +80,42 @@ def _replace(value: Any, old: str, new: str) -> Any:
     if isinstance(value, list):
         return [_replace(v, old, new) for v in value]
     return new if value == old else value
+
+
+def test_duplicate_key_in_a_rule_is_refused_naming_file_line_and_key(tmp_path: Path) -> None:
+    text = _write_rule(tmp_path, RULES["phrase_absent"]).read_text(encoding="utf-8")
+    lines = text.splitlines()
+    first = next(i for i, line in enumerate(lines, 1) if line.strip() == "phrases:")
+    (tmp_path / "extra.yaml").write_text(text + "  phrases: [废话]\n", encoding="utf-8")
+    message = _load_error(tmp_path)
+    assert message == (
+        f"extra.yaml: line {len(lines) + 1}: not valid YAML: duplicate key 'phrases' (first on line {first})"
+    )
+
+
+def test_duplicate_top_level_key_is_refused(tmp_path: Path) -> None:
+    (tmp_path / "scorecard.yaml").write_text("pass_mark: 90\ncaps: {}\npass_mark: 80\n", encoding="utf-8")
+    _write_rule(tmp_path, RULES["phrase_present"])
+    assert (
+        _load_error(tmp_path) == "scorecard.yaml: line 3: not valid YAML: duplicate key 'pass_mark' (first on line 1)"
+    )
+
+
+def test_duplicate_key_in_a_cases_file_is_refused(tmp_path: Path) -> None:
+    from scoring.cases import load_cases
+
+    (tmp_path / "extra.cases.yaml").write_text(
+        "cases:\n  - rule: test.rule\n    name: a\n    name: b\n    expect: pass\n    turns: []\n", encoding="utf-8"
+    )
+    with pytest.raises(
+        PhrasebookError, match=r"^extra.cases.yaml: line 4: .*duplicate key 'name' \(first on line 3\)$"
+    ):
+        load_cases(tmp_path)
+
+
+def test_merge_keys_may_still_override_what_they_merge(tmp_path: Path) -> None:
+    from scoring.phrasebook import read_yaml
+
+    merged = tmp_path / "merged.yaml"
+    merged.write_text("base: &b {a: 1, b: 2}\nderived:\n  <<: *b\n  b: 3\n", encoding="utf-8")
+    assert read_yaml(merged)["derived"] == {"a": 1, "b": 3}
