@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator, model_validator
 
 from scoring.findings import Category, Severity
 from scoring.matching import ExactIndex, Gap, MatchOptions, Phrase, compile_phrase
@@ -53,6 +53,15 @@ class Status(StrEnum):
 
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+def _at_least(value: float, info: ValidationInfo, lower: str, why: str = "") -> float:
+    """Cross-field check for a max/min pair, run on the upper field so the load error names it (the lower one
+    is declared first, so it is already in `info.data` unless it failed on its own)."""
+    low = info.data.get(lower)
+    if low is not None and value < low:
+        raise ValueError(f"{value:g} is below {lower} {low:g}{why}")
+    return value
 
 
 class Match(_Strict):
@@ -183,6 +192,11 @@ class DeadAir(_Rule):
     hold_max_s: float = Field(60.0, gt=0)
     match: Match = Match()
 
+    @field_validator("hold_max_s")
+    @classmethod
+    def _hold_not_shorter(cls, value: float, info: ValidationInfo) -> float:
+        return _at_least(value, info, "max_s", " (after a hold phrase the agent may be silent longer, not shorter)")
+
     def phrase_fields(self) -> dict[str, list[str]]:
         return {"hold_phrases": self.hold_phrases}
 
@@ -220,12 +234,22 @@ class SpeechRate(_Rule):
     max_cpm: float = Field(gt=0)
     min_speech_s: float = Field(10.0, ge=0, description="below this much speech the rate is not judged")
 
+    @field_validator("max_cpm")
+    @classmethod
+    def _max_not_below_min(cls, value: float, info: ValidationInfo) -> float:
+        return _at_least(value, info, "min_cpm")
+
 
 class Volume(_Rule):
     kind: Literal[RuleKind.VOLUME]
     role: Role = "agent"
     min_dbfs: float = Field(le=0)
     max_dbfs: float = Field(le=0)
+
+    @field_validator("max_dbfs")
+    @classmethod
+    def _max_not_below_min(cls, value: float, info: ValidationInfo) -> float:
+        return _at_least(value, info, "min_dbfs")
 
 
 class UnansweredQuestion(_Rule):
@@ -264,6 +288,11 @@ Rule = Annotated[
 class PlaceholderSpec(_Strict):
     min_chars: int = Field(1, ge=0)
     max_chars: int = Field(12, ge=1)
+
+    @field_validator("max_chars")
+    @classmethod
+    def _max_not_below_min(cls, value: int, info: ValidationInfo) -> int:
+        return int(_at_least(value, info, "min_chars"))
 
 
 class PhrasebookFile(_Strict):

@@ -119,3 +119,52 @@ def test_merge_keys_may_still_override_what_they_merge(tmp_path: Path) -> None:
     merged = tmp_path / "merged.yaml"
     merged.write_text("base: &b {a: 1, b: 2}\nderived:\n  <<: *b\n  b: 3\n", encoding="utf-8")
     assert read_yaml(merged)["derived"] == {"a": 1, "b": 3}
+
+
+@pytest.mark.parametrize(
+    ("rule", "expected"),
+    [
+        (
+            {"kind": "volume", "category": "volume", "min_dbfs": -6, "max_dbfs": -38},
+            "field max_dbfs: Value error, -38 is below min_dbfs -6",
+        ),
+        (
+            {"kind": "speech_rate", "category": "speech_rate", "min_cpm": 330, "max_cpm": 100},
+            "field max_cpm: Value error, 100 is below min_cpm 330",
+        ),
+        (
+            {"kind": "dead_air", "category": "dead_air", "max_s": 30, "hold_max_s": 20},
+            "field hold_max_s: Value error, 20 is below max_s 30 (after a hold phrase",
+        ),
+    ],
+    ids=["volume", "speech-rate", "dead-air-hold"],
+)
+def test_upper_limit_below_lower_limit_is_refused(tmp_path: Path, rule: dict, expected: str) -> None:
+    _write_rule(tmp_path, rule)
+    assert _load_error(tmp_path).startswith(f"extra.yaml: rule test.rule: {expected}")
+
+
+@pytest.mark.parametrize(
+    "rule",
+    [
+        {"kind": "volume", "category": "volume", "min_dbfs": -20, "max_dbfs": -20},
+        {"kind": "speech_rate", "category": "speech_rate", "min_cpm": 200, "max_cpm": 200},
+        {"kind": "dead_air", "category": "dead_air", "max_s": 30, "hold_max_s": 30},
+    ],
+    ids=["volume", "speech-rate", "dead-air-hold"],
+)
+def test_equal_limits_are_allowed(tmp_path: Path, rule: dict) -> None:
+    _write_rule(tmp_path, rule)
+    assert load_phrasebooks(tmp_path).rule("test.rule").kind == rule["kind"]
+
+
+def test_placeholder_with_max_chars_below_min_chars_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "extra.yaml"
+    book = {
+        "name": "extra",
+        "description": "d",
+        "placeholders": {"org": {"min_chars": 5, "max_chars": 2}},
+        "rules": [{"id": "test.rule", **BASE, "kind": "phrase_present", "phrases": ["您好{org}营业部"]}],
+    }
+    path.write_text(yaml.safe_dump(book, allow_unicode=True), encoding="utf-8")
+    assert _load_error(tmp_path) == "extra.yaml: field placeholders.org.max_chars: Value error, 2 is below min_chars 5"
