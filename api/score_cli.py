@@ -23,6 +23,7 @@ from scoring import Phrasebook, PhrasebookError, Scorecard, Verdict, load_phrase
 from scoring.cases import coverage_problems, load_cases, run_cases
 from scoring.evaluate import LABELS_SUFFIX, Evaluation, Labels, evaluate, read_labels
 from scoring.findings import Category
+from scoring.sources import source_problems
 from transcribe import ModelError, TranscribeError, Transcript
 from transcribe.types import Role, TranscriptFormatError
 
@@ -110,14 +111,19 @@ def evaluate_directory(
 
 @rules_app.command("check")
 def rules_check() -> None:
-    """Validate the phrasebooks and run every rule's example dialogues."""
+    """Validate the phrasebooks, check each rule's source against the seed documents, run the example dialogues."""
     cli = _cli()
     book = _book()
+    settings = cli._settings()
     try:
-        cases = load_cases(_cli()._settings().phrasebooks_dir)
+        cases = load_cases(settings.phrasebooks_dir)
     except PhrasebookError as exc:
         cli._fail(str(exc), cli.EXIT_CONFIG)
-    problems = coverage_problems(book, cases)
+    seeds = settings.seeds_directory()
+    if seeds is not None and not seeds.is_dir():
+        cli._fail(f"CALLQA_SEEDS_DIR={seeds}: not a directory", cli.EXIT_CONFIG)
+    wrong_sources = source_problems(book, seeds) if seeds is not None else []
+    problems = coverage_problems(book, cases) + wrong_sources
     failed = [r for r in run_cases(book, cases) if not r.ok]
     for result in failed:
         got = result.got.value if result.got else "nothing"
@@ -135,6 +141,10 @@ def rules_check() -> None:
         f"{len(cases) - len(failed)} of {len(cases)} cases pass",
         highlight=False,
     )
+    if seeds is None:
+        cli.out.print("rule sources not verified: no seed documents (set CALLQA_SEEDS_DIR)", highlight=False)
+    else:
+        cli.out.print(f"rule sources checked against {seeds}: {len(wrong_sources)} problems", highlight=False)
     if failed or problems:
         raise typer.Exit(EXIT_CASES_FAIL)
 
