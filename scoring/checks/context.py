@@ -152,9 +152,12 @@ class Context:
         return self.finding(rule, verdict, evidence, start, end)
 
     # --- doubt --------------------------------------------------------------------------------------------------
-    def doubt(self, rule: Any, indices: list[int], hit: Hit | None = None) -> str | None:
-        """Why a failing verdict should be `uncertain` instead: guessed roles, or words heard too unsurely."""
-        if getattr(rule, "role", None) is not None and not self.transcript.roles_confident:
+    def doubt(self, rule: Any, indices: list[int], hit: Hit | None = None, *, needs_roles: bool = False) -> str | None:
+        """Why a failing verdict should be `uncertain` instead: guessed roles, or words heard too unsurely.
+        A rule scoped to one role depends on who spoke; so does any check that says `needs_roles` (who answered
+        whom, who explained a wait)."""
+        depends_on_roles = needs_roles or getattr(rule, "role", None) is not None
+        if depends_on_roles and not self.transcript.roles_confident:
             return "roles are guessed (mono recording)"
         floor = self.book.policy.min_word_probability
         if hit is not None:
@@ -174,8 +177,10 @@ class Context:
         indices: list[int],
         hit: Hit | None = None,
         span: tuple[float, float] | None = None,
+        *,
+        needs_roles: bool = False,
     ) -> Finding:
-        reason = self.doubt(rule, indices, hit)
+        reason = self.doubt(rule, indices, hit, needs_roles=needs_roles)
         verdict = Verdict.FAIL if reason is None else Verdict.UNCERTAIN
         text = evidence if reason is None else f"{evidence}; {reason}"
         if hit is not None:

@@ -29,4 +29,5 @@ def volume(rule: Volume, ctx: Context) -> Finding:
     evidence = f"{rule.role} speech at {level:.1f} dBFS RMS (allowed {rule.min_dbfs:g} to {rule.max_dbfs:g})"
     if rule.min_dbfs <= level <= rule.max_dbfs:
         return ctx.finding(rule, Verdict.PASS, evidence)
-    return ctx.finding(rule, Verdict.FAIL, evidence + (": too quiet" if level < rule.min_dbfs else ": too loud"))
+    # No word-level doubt for a level, but on a mono recording the "agent channel" carries both parties.
+    return ctx.fail_or_doubt(rule, evidence + (": too quiet" if level < rule.min_dbfs else ": too loud"), [])

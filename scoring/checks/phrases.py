@@ -80,7 +80,7 @@ def phrase_after_anchor(rule: PhraseAfterAnchor, ctx: Context) -> Finding:
     limit = f"within {anchor.within_s:.0f} s" if anchor.within_s is not None else "before the call ended"
     evidence = f"{said}; no {rule.role or ''} follow-up {limit}".replace("  ", " ")
     end = min(deadline, ctx.transcript.duration)
-    return ctx.fail_or_doubt(rule, evidence, indices, span=(began, end))
+    return ctx.fail_or_doubt(rule, evidence, indices, span=(began, end), needs_roles=anchor.role is not None)
 
 
 def _excuse(unless: list[str], indices: list[int], ctx: Context, rule: PhraseAbsent) -> Finding | None:

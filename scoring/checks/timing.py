@@ -9,7 +9,7 @@ import itertools
 from scoring.checks.context import Context, inside_any
 from scoring.findings import Finding, Verdict
 from scoring.phrasebook import DeadAir, HoldExplained, Interruption, ResponseLatency, UnansweredQuestion
-from transcribe.types import Span
+from transcribe.types import Role, Span
 
 _QUESTION_MARKS = ("?", "？")
 
@@ -18,20 +18,37 @@ def dead_air(rule: DeadAir, ctx: Context) -> Finding:
     gaps = ctx.silences
     if not gaps:
         return ctx.finding(rule, Verdict.PASS, "no silence between turns")
+    worst = _longest_unexcused(ctx, rule, gaps, excused_by="agent")
+    if worst is None:
+        longest = max(g[1] - g[0] for g in gaps)
+        return ctx.finding(rule, Verdict.PASS, f"longest silence {longest:.1f} s (limit {rule.max_s:g} s)")
+    if not ctx.transcript.roles_confident:
+        # Silence is silence whoever speaks, but a hold phrase heard as the client's may be the agent's: only a
+        # silence that no one's hold phrase excuses is a certain failure.
+        certain = _longest_unexcused(ctx, rule, gaps, excused_by=None)
+        if certain is None:
+            length, (start, end) = worst
+            evidence = f"{length:.1f} s of silence (limit {rule.max_s:g} s) after a hold phrase; roles are guessed"
+            return ctx.finding(rule, Verdict.UNCERTAIN, evidence + " (mono recording)", start, end)
+        worst = certain
+    length, (start, end) = worst
+    return ctx.finding(rule, Verdict.FAIL, f"{length:.1f} s of silence (limit {rule.max_s:g} s)", start, end)
+
+
+def _longest_unexcused(
+    ctx: Context, rule: DeadAir, gaps: list[Span], excused_by: Role | None
+) -> tuple[float, Span] | None:
+    """The longest silence over the limit that no hold phrase of `excused_by` (None: anyone) allows."""
     worst: tuple[float, Span] | None = None
     for gap in gaps:
         length = gap[1] - gap[0]
         if length <= rule.max_s:
             continue
-        if _held(ctx, gap[0], rule.hold_phrases, rule) and length <= rule.hold_max_s:
+        if length <= rule.hold_max_s and _held(ctx, gap[0], rule.hold_phrases, rule, by=excused_by):
             continue
         if worst is None or length > worst[0]:
             worst = (length, gap)
-    if worst is None:
-        longest = max(g[1] - g[0] for g in gaps)
-        return ctx.finding(rule, Verdict.PASS, f"longest silence {longest:.1f} s (limit {rule.max_s:g} s)")
-    length, (start, end) = worst
-    return ctx.finding(rule, Verdict.FAIL, f"{length:.1f} s of silence (limit {rule.max_s:g} s)", start, end)
+    return worst
 
 
 def hold_explained(rule: HoldExplained, ctx: Context) -> Finding:
@@ -40,9 +57,8 @@ def hold_explained(rule: HoldExplained, ctx: Context) -> Finding:
         return ctx.finding(rule, Verdict.NA, f"no silence of {rule.min_gap_s:g} s or more")
     for start, end in holds:
         if not _held(ctx, start, rule.phrases, rule, rule.lookback_s):
-            return ctx.finding(
-                rule, Verdict.FAIL, f"{end - start:.1f} s wait with no reason given by the agent before it", start, end
-            )
+            evidence = f"{end - start:.1f} s wait with no reason given by the agent before it"
+            return ctx.fail_or_doubt(rule, evidence, [], span=(start, end), needs_roles=True)
     start, end = holds[0]
     return ctx.finding(rule, Verdict.PASS, f"{len(holds)} wait(s), each explained beforehand", start, end)
 
@@ -64,7 +80,8 @@ def response_latency(rule: ResponseLatency, ctx: Context) -> Finding:
     if slowest is None:
         return ctx.finding(rule, Verdict.PASS, f"{answered} answers, none slower than {rule.max_s:g} s")
     wait, start, end = slowest
-    return ctx.finding(rule, Verdict.FAIL, f"agent answered after {wait:.1f} s (limit {rule.max_s:g} s)", start, end)
+    evidence = f"agent answered after {wait:.1f} s (limit {rule.max_s:g} s)"
+    return ctx.fail_or_doubt(rule, evidence, [], span=(start, end), needs_roles=True)
 
 
 def interruption(rule: Interruption, ctx: Context) -> Finding:
@@ -118,17 +135,22 @@ def unanswered_question(rule: UnansweredQuestion, ctx: Context) -> Finding:
                     f"client asked {len(run)} times with no answer: " + " / ".join(segments[i].text for i in run),
                     run,
                     span=(first.start, last.end),
+                    needs_roles=True,
                 )
     return ctx.finding(rule, Verdict.PASS, f"{len(questions)} client question(s), none left hanging")
 
 
-def _held(ctx: Context, at: float, phrases: list[str], rule: object, lookback_s: float = 15.0) -> bool:
-    """Whether the agent said one of `phrases` in the `lookback_s` before `at`."""
+def _held(
+    ctx: Context, at: float, phrases: list[str], rule: object, lookback_s: float = 15.0, by: Role | None = "agent"
+) -> bool:
+    """Whether the agent (`by`; None: anyone) said one of `phrases` in the `lookback_s` before `at`."""
     if not phrases:
         return False
     segments = ctx.transcript.segments
     indices = [
-        i for i, s in enumerate(segments) if s.role == "agent" and s.start <= at + 0.5 and s.end >= at - lookback_s
+        i
+        for i, s in enumerate(segments)
+        if (by is None or s.role == by) and s.start <= at + 0.5 and s.end >= at - lookback_s
     ]
     return bool(indices) and bool(ctx.find(phrases, indices, rule.match, windowed=True, first_only=True))  # type: ignore[attr-defined]
 
