@@ -1,9 +1,9 @@
 """Ordinary speech fails no forbidden-phrase, risk-disclosure or return-promise rule.
 
-Each sentence is what agents and clients say in account-service calls; it shares words with a rule (股票, 收益,
-基金, 推荐, 保证, 绝对安全, 保本, 刚性兑付 …) without being product talk, a promise or a forbidden
-phrase. It is scored alone and inside an ordinary call (greeting, the sentence, closing), since fuzzy matching can
-depend on the turns around it."""
+Each sentence is what agents and clients say in account-service calls. It shares words with a rule
+(股票, 收益, 基金, 推荐, 保证, 绝对安全, 保本, 刚性兑付, 快点, 不知道, 你是谁, 怎么填的, 废话 …)
+without being product talk, a promise or a forbidden phrase. It is scored alone and inside an ordinary
+call (greeting, the sentence, closing), since fuzzy matching can depend on the turns around it."""
 
 from __future__ import annotations
 
@@ -56,6 +56,38 @@ INNOCENT: list[tuple[tuple[str, str], ...]] = [
     (("agent", "我一定会帮您查清楚。"),),
     (("agent", "基金投资有风险。"),),
     (("agent", "好的,投资有风险。"),),
+    # words of the 服务忌语 in service speech (not said to the client's face as the forbidden phrase)
+    (("agent", "快点击右上角的按钮。"),),
+    (("agent", "我尽量快点帮您处理。"),),
+    (("agent", "这样到账会快点。"),),
+    (("agent", "有没有快点的办法?我帮您问问。"),),
+    (("agent", "您赶快点一下确认。"),),
+    (("agent", "我尽快帮您处理。"),),
+    (("agent", "喂,您好,请问是王先生吗?"),),
+    (("agent", "喂?您还在吗?"),),
+    (("agent", "请您讲话大声一点,我这边听不太清。"),),
+    (("agent", "请问你是谁的家属?"),),
+    (("agent", "我不知道您是否方便现在核对一下信息?"),),
+    (("agent", "不知道您还有什么其他问题吗?"),),
+    (("agent", "您不知道密码也没关系,我帮您重置。"),),
+    (("agent", "如果不知道的话,可以在软件里查看。"),),
+    (("agent", "您先别着急,我帮您查一下。"),),
+    (("agent", "您是怎么填的?我帮您核对一下。"),),
+    (("agent", "麻烦您重新填一下申请表。"),),
+    (("agent", "我帮您转接给经理,您看可以吗?"),),
+    (("agent", "营业部门口有公告栏,上面有营业时间,我也可以告诉您。"),),
+    (("agent", "您的手续不齐,需要补充身份证复印件。"),),
+    (("agent", "这是系统自动计算的,我帮您核对一下明细。"),),
+    (("agent", "这是交易所的规定,我给您解释一下。"),),
+    (("agent", "您说得对,是我们的问题。"),),
+    (("agent", "这不是您的错,是系统的问题。"),),
+    (("agent", "我们下午三点收市,您可以明天再办理。"),),
+    (("agent", "我下班前一定给您回电。"),),
+    (("agent", "您看这样行不行?"),),
+    (("agent", "这个跟银行不同,证券不属于银行业务。"),),
+    (("agent", "我理解您的感受,我会尽全力帮您解决。"),),
+    (("agent", "这个废话不多说,我直接告诉您步骤。"),),
+    (("client", "快点吧,我赶时间。"), ("agent", "好的,我马上帮您办。")),
 ]
 
 

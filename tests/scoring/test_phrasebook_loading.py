@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from scoring import Phrasebook, PhrasebookError, load_phrasebooks
+from scoring import Phrasebook, PhrasebookError, load_phrasebooks, score
 from scoring.checks import Context
 from scoring.matching import CallText
 from scoring.normalise import normalise
@@ -138,13 +138,28 @@ SERVICE_PHRASES = [
     "感谢您的来电,谢谢!", "请稍候", "您好,请问有什么我可以帮忙的吗?", "请问,您需要办理什么业务?", "请慢走,再见",
     "您好,国瑞投资,请问您有什么需要帮助", "谢谢您的来电",
 ]  # fmt: skip
+# Every 服务忌语 of 003 第五十三条 and 第五十四条 第20项, one per line as the seed prints it ("快点!" and "我要下班了!"
+# are two lines there, so each must fire alone). Not in the list: "喂!" alone, which is how agents answer the
+# phone ("喂,您好"); the rude part of that item, "讲话,你是谁?", is.
 FORBIDDEN_PHRASES = [
-    "喂!讲话,你是谁?", "不知道。", "喊什么,不能等一会。", "怎么填的,重新填!", "没看我正忙着,着什么急。",
+    "喂!讲话,你是谁?", "讲话,你是谁?", "不知道。", "喊什么,不能等一会。", "怎么填的,重新填!", "没看我正忙着,着什么急。",
     "我解决不了,你找经理去。", "刚才和你说过了,怎么还问?", "你有完没完?", "门口有公告栏,自己看去!",
     "手续不齐,弄清楚了再来!", "这是电脑算得,不信一边自己算去?", "你问我,我问谁。", "我有什么办法,又不是我让它坏的?",
-    "这是交易所的事,有意见找它去!", "快点!我要下班了!", "下班了,不办了!", "你管不着,就这态度。", "废话!", "讨厌!",
+    "这是交易所的事,有意见找它去!", "快点!", "我要下班了!", "下班了,不办了!", "你管不着,就这态度。", "废话!", "讨厌!",
     "我不知道", "不行", "那不是我的工作", "那,你是对是吗?", "那不是我的错", "你需要和经理通话", "你马上就要吗?",
     "冷静一点", "我现在很忙",
+]  # fmt: skip
+# The same, as an agent would say them in a sentence.
+FORBIDDEN_IN_SENTENCES = [
+    "喂,讲话呀,你是谁啊?", "这个我也不知道。", "你喊什么呀,就不能等一会吗?", "你这是怎么填的,重新填一张!",
+    "没看我这正忙着吗,你着什么急啊。", "这事我解决不了,你自己找经理去吧。", "我刚才不是和你说过了吗,怎么还问?",
+    "你到底有完没完啊?", "营业部门口有公告栏,你自己看去。", "你这手续不齐,弄清楚了再来办。", "弄清楚了再来!",
+    "这都是电脑算的,不信你一边自己算去。", "你问我,那我问谁去啊。", "系统坏了我有什么办法,又不是我让它坏的。",
+    "停牌是交易所的事,你有意见找它去。", "你快点!", "快点,我这边还有别的客户。", "你能不能快点说。",
+    "我马上要下班了。", "我们要下班了。", "都下班了,不办了。", "这你管不着,我就这态度。", "你这不是废话吗。",
+    "真讨厌。", "这个事情我不知道。", "这个不行。", "那不是我的工作范围。", "那你是对的是吗", "那你是对的是吧。",
+    "那又不是我的错。", "这个你需要和经理通话。", "你马上就要吗?那得等等。", "你先冷静一点。",
+    "我现在很忙,你晚点再打。",
 ]  # fmt: skip
 
 
@@ -186,14 +201,13 @@ def test_coverage_check_can_fail() -> None:
     assert _best_coverage("我这边帮您把资料寄过去", loaded)[0] < COVERAGE
 
 
-@pytest.mark.parametrize("seed", FORBIDDEN_PHRASES)
+@pytest.mark.parametrize("seed", FORBIDDEN_PHRASES + FORBIDDEN_IN_SENTENCES)
 def test_every_seed_forbidden_phrase_fails_a_forbidden_phrase_rule(seed: str) -> None:
-    from scoring import score
-    from tests.scoring.factory import call
-
-    card = score(call(("agent", "您好,中国银河证券。"), ("client", "我想问一下。"), ("agent", seed)), book())
-    failed = [f.rule_id for f in card.findings if f.category == "forbidden_phrase" and f.verdict == "fail"]
-    assert failed, f"{seed!r} fired no forbidden_phrase rule"
+    """Said alone (the whole call) and inside an ordinary call: fuzzy matches can depend on the turns around."""
+    for turns in ((("agent", seed),), (("agent", "您好,中国银河证券。"), ("client", "我想问一下。"), ("agent", seed))):
+        card = score(call(*turns), book())
+        failed = [f.rule_id for f in card.findings if f.category == "forbidden_phrase" and f.verdict == "fail"]
+        assert failed, f"{seed!r} fired no forbidden_phrase rule in {len(turns)}-turn call"
 
 
 def _best_coverage(seed: str, loaded: Phrasebook) -> tuple[float, str | None]:
