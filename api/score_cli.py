@@ -300,7 +300,7 @@ def _book() -> Phrasebook:
 
 def _score_table() -> Table:
     table = Table(title="Scorecards", show_lines=True)
-    for column in ("call", "score", "verdict", "hang-up", "findings (fail / uncertain)"):
+    for column in ("call", "duration", "score", "verdict", "hang-up", "findings (fail / uncertain)"):
         table.add_column(column, overflow="fold")
     return table
 
@@ -316,7 +316,8 @@ def _score_row(path: Path, card: Scorecard, book: Phrasebook) -> tuple[str, ...]
             when = f" @{finding.start:.1f}s" if finding.start is not None else ""
             mark = "✗" if finding.verdict == Verdict.FAIL else "?"
             lines.append(f"{mark} {finding.rule_id}{when}: {finding.message} — {finding.evidence}")
-    return (path.name, str(card.score), verdict, hangup, "\n".join(lines) or "—")
+    minutes, seconds = divmod(round(card.duration), 60)
+    return (path.name, f"{minutes}:{seconds:02d}", str(card.score), verdict, hangup, "\n".join(lines) or "—")
 
 
 def _print_evaluation(evaluation: Evaluation) -> None:
