@@ -25,6 +25,7 @@ from scoring.evaluate import LABELS_SUFFIX, Evaluation, Labels, evaluate, read_l
 from scoring.findings import Category
 from scoring.sources import source_problems
 from transcribe import ModelError, TranscribeError, Transcript
+from transcribe.errors import one_line
 from transcribe.types import Role, TranscriptFormatError
 
 AUDIO_SUFFIXES = (".mp3", ".wav", ".m4a", ".ogg", ".flac", ".amr", ".opus", ".aac", ".wma")
@@ -203,7 +204,7 @@ def _score_call(call: _Call, book: Phrasebook) -> Scorecard | str:
     try:
         return score(call.outcome, book, hangup_by=hangup_by)
     except Exception as exc:  # a transcript no validation foresaw must cost only its own call, not the batch
-        return f"{call.path}: could not be scored ({type(exc).__name__}: {exc})"
+        return f"{call.path}: could not be scored ({one_line(exc)})"
 
 
 def _cti(path: Path) -> Role | None:
@@ -316,8 +317,7 @@ def _score_row(path: Path, card: Scorecard, book: Phrasebook) -> tuple[str, ...]
             when = f" @{finding.start:.1f}s" if finding.start is not None else ""
             mark = "✗" if finding.verdict == Verdict.FAIL else "?"
             lines.append(f"{mark} {finding.rule_id}{when}: {finding.message} — {finding.evidence}")
-    minutes, seconds = divmod(round(card.duration), 60)
-    return (path.name, f"{minutes}:{seconds:02d}", str(card.score), verdict, hangup, "\n".join(lines) or "—")
+    return (path.name, f"{card.duration:.1f} s", str(card.score), verdict, hangup, "\n".join(lines) or "—")
 
 
 def _print_evaluation(evaluation: Evaluation) -> None:

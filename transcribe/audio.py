@@ -141,8 +141,8 @@ def _wav_declared_duration(path: Path) -> float | None:
     would pass as a shorter call; a recorder still writing (size 0 or 0xFFFFFFFF) declares nothing."""
     with path.open("rb") as file:
         head = file.read(4096)
-    if head[:4] not in (b"RIFF", b"RF64") or head[8:12] != b"WAVE" or head[:4] == b"RF64":
-        return None  # RF64 keeps its sizes elsewhere; FFmpeg reads those
+    if head[:4] != b"RIFF" or head[8:12] != b"WAVE":
+        return None  # not a plain WAV; RF64 keeps its sizes elsewhere, and FFmpeg reads those
     byte_rate, at = 0, 12
     while at + 8 <= len(head):
         chunk, size = head[at : at + 4], int.from_bytes(head[at + 4 : at + 8], "little")

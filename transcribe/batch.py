@@ -14,7 +14,7 @@ from multiprocessing.synchronize import Barrier
 from pathlib import Path
 from types import TracebackType
 
-from transcribe.errors import AudioError, ModelError, TranscribeError
+from transcribe.errors import AudioError, ModelError, TranscribeError, one_line
 from transcribe.options import TranscribeOptions
 from transcribe.transcriber import Transcriber
 from transcribe.types import Transcript
@@ -79,7 +79,7 @@ def _attempt(transcriber: Transcriber, path: Path, hotwords: tuple[str, ...]) ->
     except TranscribeError as exc:
         return exc
     except Exception as exc:  # a bug or an input nobody foresaw: one file's line, never the whole night's batch
-        return AudioError(str(path), f"unexpected error, please report it: {type(exc).__name__}: {_one_line(exc)}")
+        return AudioError(str(path), f"unexpected error, please report it: {one_line(exc)}")
 
 
 def _init_worker(options: TranscribeOptions, ready: Barrier) -> None:
@@ -89,7 +89,7 @@ def _init_worker(options: TranscribeOptions, ready: Barrier) -> None:
     except TranscribeError as exc:
         _worker_error = exc
     except Exception as exc:  # an initializer that raises makes Pool respawn it forever
-        _worker_error = ModelError(f"transcription worker failed to start: {type(exc).__name__}: {_one_line(exc)}")
+        _worker_error = ModelError(f"transcription worker failed to start: {one_line(exc)}")
     finally:
         ready.wait(_READY_TIMEOUT_S)
 
@@ -99,7 +99,3 @@ def _run_in_worker(job: tuple[Path, tuple[str, ...]]) -> Outcome:
     if _worker is None:
         return _worker_error or TranscribeError("transcription worker failed to start")
     return _attempt(_worker, path, hotwords)
-
-
-def _one_line(exc: BaseException) -> str:
-    return " ".join(str(exc).split())[:200]

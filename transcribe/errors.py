@@ -22,3 +22,8 @@ class AudioError(TranscribeError):
 
 class ModelError(TranscribeError):
     """The speech model cannot be found, assembled or loaded."""
+
+
+def one_line(exc: BaseException) -> str:
+    """'Type: message' of an exception nobody foresaw, folded onto one line and cut to fit an error line."""
+    return " ".join(f"{type(exc).__name__}: {exc}".split())[:200]

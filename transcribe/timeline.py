@@ -56,7 +56,7 @@ def interleave(
     separator_s: float = 0.0,
     max_piece_s: float = float("inf"),
 ) -> Interleaved:
-    longest = int(max_piece_s * rate) if max_piece_s != float("inf") else pcm.shape[1]
+    longest = int(min(max_piece_s * rate, pcm.shape[1]))
     spans = [
         (chunk["start"], chunk["end"], channel)
         for channel, chunks in enumerate(chunks_by_channel)

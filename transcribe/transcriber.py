@@ -14,7 +14,7 @@ from faster_whisper.vad import VadOptions
 
 from transcribe import acoustics, audio, mono_roles
 from transcribe.chinese import to_simplified
-from transcribe.errors import AudioError, ModelError
+from transcribe.errors import AudioError, ModelError, one_line
 from transcribe.hallucinations import HallucinationGuard, count, repeated_runs
 from transcribe.model_files import resolve_model
 from transcribe.options import TranscribeOptions
@@ -164,7 +164,6 @@ def _load_model(options: TranscribeOptions, device: str, compute_type: str) -> W
     try:
         return WhisperModel(location, device=device, compute_type=compute_type, cpu_threads=options.cpu_threads)
     except Exception as exc:  # faster-whisper/huggingface raise many unrelated types for "cannot load"
-        detail = " ".join(f"{type(exc).__name__}: {exc}".split())[:200]
         if is_path:
             reason = "not a CTranslate2 Whisper model directory"
         else:
@@ -172,7 +171,7 @@ def _load_model(options: TranscribeOptions, device: str, compute_type: str) -> W
                 "not in the local Hugging Face cache and not downloadable from here; use 'base' (bundled) "
                 "or the path of a CTranslate2 Whisper model directory"
             )
-        message = f"cannot load speech model {options.model!r} on {device}/{compute_type}: {reason} ({detail})"
+        message = f"cannot load speech model {options.model!r} on {device}/{compute_type}: {reason} ({one_line(exc)})"
         raise ModelError(message) from None
 
 
