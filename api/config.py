@@ -7,9 +7,10 @@ from functools import cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from api.errors import ConfigError
 from transcribe import TranscribeOptions
 
 # The phrasebooks ship in the source tree (the package is installed editable); CALLQA_PHRASEBOOKS_DIR overrides.
@@ -18,8 +19,15 @@ _BUNDLED_PHRASEBOOKS = Path(__file__).resolve().parent.parent / "phrasebooks"
 _SIBLING_SEEDS = Path(__file__).resolve().parent.parent.parent / "shared" / "seeds"
 
 
+# Decoded audio is held in memory for the whole call; a day is far beyond any real recording.
+MAX_DURATION_LIMIT_S = 24 * 3600
+
+
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="CALLQA_", env_file=".env", extra="ignore")
+    # No setting is infinite or NaN: `inf` seconds would pass `gt=0` and then break every call.
+    model_config = SettingsConfigDict(
+        env_prefix="CALLQA_", env_file=".env", env_file_encoding="utf-8", extra="ignore", allow_inf_nan=False
+    )
 
     whisper_model: str = Field("base", min_length=1, description="'base' (bundled) or a faster-whisper name/path")
     whisper_device: Literal["auto", "cpu", "cuda"] = "auto"
@@ -28,7 +36,9 @@ class Settings(BaseSettings):
     model_cache_dir: Path = Path(os.path.expanduser("~/.cache/callqa/models"))
     agent_channel: Literal["left", "right"] = "left"
     vad_threshold: float = Field(0.3, gt=0.0, lt=1.0)
-    max_duration_s: float = Field(3 * 3600, gt=0, description="longer recordings are refused before decoding")
+    max_duration_s: float = Field(
+        3 * 3600, gt=0, le=MAX_DURATION_LIMIT_S, description="longer recordings are refused before decoding"
+    )
     workers: int = Field(0, ge=0, description="local transcription processes; 0 = one per CPU core")
     phrasebooks_dir: Path = Field(_BUNDLED_PHRASEBOOKS, description="directory of the scoring rules (YAML)")
     seeds_dir: Path | None = Field(
@@ -61,4 +71,13 @@ class Settings(BaseSettings):
 
 @cache
 def get_settings() -> Settings:
-    return Settings()
+    """The settings, read once. Raises `ConfigError` naming the variable (or the `.env` file) that is wrong."""
+    try:
+        return Settings()
+    except ValidationError as exc:
+        problems = "; ".join(f"CALLQA_{'_'.join(map(str, e['loc'])).upper()}: {e['msg']}" for e in exc.errors())
+        raise ConfigError(f"configuration error: {problems}") from None
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"configuration error: .env is not UTF-8 text (byte 0x{exc.object[exc.start]:02x})") from None
+    except OSError as exc:
+        raise ConfigError(f"configuration error: cannot read .env ({exc.strerror or exc})") from None

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from api.worker.pool import _attempt
 from transcribe import AudioError
-from transcribe.batch import _attempt
 
 
 class _Broken:

@@ -12,7 +12,7 @@ from typer.testing import CliRunner
 
 from api.cli import app
 from api.config import get_settings
-from api.score_cli import read_cti
+from api.ingest import read_cti
 from tests.scoring.factory import PHRASEBOOKS, call
 
 runner = CliRunner()
@@ -160,9 +160,9 @@ def test_line_that_is_not_utf8_is_one_error_and_the_other_lines_are_scored(tmp_p
 
 
 def test_unexpected_failure_inside_score_costs_only_that_call(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    import api.score_cli
+    import api.cli.score as score_command
 
-    real_score = api.score_cli.score
+    real_score = score_command.score
     calls = []
 
     def first_call_breaks(transcript: object, *args: object, **kwargs: object) -> object:
@@ -171,7 +171,7 @@ def test_unexpected_failure_inside_score_costs_only_that_call(tmp_path: Path, mo
             raise ZeroDivisionError("division by zero")
         return real_score(transcript, *args, **kwargs)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(api.score_cli, "score", first_call_breaks)
+    monkeypatch.setattr(score_command, "score", first_call_breaks)
     line = json.dumps(_good_line(tmp_path))
     path = tmp_path / "two.jsonl"
     path.write_text(line + "\n" + line + "\n", encoding="utf-8")
@@ -238,8 +238,8 @@ def test_rules_explain_known_and_unknown() -> None:
 def test_eval_prints_the_evaluation_then_lists_failed_calls_and_exits_1(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import api.score_cli
-    from api.score_cli import _Call
+    import api.cli.score as score_command
+    from api.ingest import Call
     from transcribe import TranscribeError
 
     labels = {"passed": False, "hangup_by": "client", "categories": {"return_promise": "fail"}}
@@ -248,12 +248,12 @@ def test_eval_prints_the_evaluation_then_lists_failed_calls_and_exits_1(
         (tmp_path / f"{name}.labels.json").write_text(json.dumps(labels), encoding="utf-8")
     transcript = call(("agent", "您好,中国银河证券。"), ("agent", "这个产品是保本的。"))
 
-    def fake_transcripts(files: list[Path], transcripts: object, workers: object) -> Iterator[_Call]:
+    def fake_transcripts(files: list[Path], transcripts: object, workers: object) -> Iterator[Call]:
         assert sorted(f.name for f in files) == ["broken.mp3", "good.mp3"]
-        yield _Call(tmp_path / "broken.mp3", TranscribeError(f"{tmp_path / 'broken.mp3'}: no speech heard"))
-        yield _Call(tmp_path / "good.mp3", transcript)
+        yield Call(tmp_path / "broken.mp3", TranscribeError(f"{tmp_path / 'broken.mp3'}: no speech heard"))
+        yield Call(tmp_path / "good.mp3", transcript)
 
-    monkeypatch.setattr(api.score_cli, "_transcripts", fake_transcripts)
+    monkeypatch.setattr(score_command, "_calls", fake_transcripts)
     result = runner.invoke(app, ["eval", str(tmp_path)], env={"COLUMNS": "200"})
     assert result.exit_code == 1, result.output
     assert "over 1 labelled calls" in result.stdout  # the evaluation of the call that worked is still printed
@@ -262,13 +262,13 @@ def test_eval_prints_the_evaluation_then_lists_failed_calls_and_exits_1(
 
 
 def test_eval_exits_0_when_every_call_is_evaluated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    import api.score_cli
-    from api.score_cli import _Call
+    import api.cli.score as score_command
+    from api.ingest import Call
 
     (tmp_path / "good.mp3").write_bytes(b"")
     (tmp_path / "good.labels.json").write_text('{"categories": {"return_promise": "fail"}}', encoding="utf-8")
     transcript = call(("agent", "您好,中国银河证券。"), ("agent", "这个产品是保本的。"))
-    monkeypatch.setattr(api.score_cli, "_transcripts", lambda *_: iter([_Call(tmp_path / "good.mp3", transcript)]))
+    monkeypatch.setattr(score_command, "_calls", lambda *_: iter([Call(tmp_path / "good.mp3", transcript)]))
     result = runner.invoke(app, ["eval", str(tmp_path)])
     assert result.exit_code == 0, result.output
     assert result.stderr == ""

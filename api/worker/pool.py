@@ -14,10 +14,10 @@ from multiprocessing.synchronize import Barrier
 from pathlib import Path
 from types import TracebackType
 
+from transcribe import Transcript
 from transcribe.errors import AudioError, ModelError, TranscribeError, one_line
 from transcribe.options import TranscribeOptions
 from transcribe.transcriber import Transcriber
-from transcribe.types import Transcript
 
 Outcome = Transcript | TranscribeError
 _READY_TIMEOUT_S = 600

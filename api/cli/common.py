@@ -1,0 +1,44 @@
+"""What several commands need before they start: settings, phrasebooks, and transcripts of audio files."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+
+from api.cli.output import ExitCode, fail
+from api.config import Settings, get_settings
+from api.errors import ConfigError
+from api.worker import TranscriberPool, default_workers
+from scoring import Phrasebook, PhrasebookError, load_phrasebooks
+from transcribe import ModelError, TranscribeError, Transcript
+
+
+def settings_or_exit() -> Settings:
+    try:
+        return get_settings()
+    except ConfigError as exc:
+        fail(str(exc), ExitCode.CONFIG)
+
+
+def phrasebook_or_exit() -> Phrasebook:
+    try:
+        return load_phrasebooks(settings_or_exit().phrasebooks_dir)
+    except PhrasebookError as exc:
+        fail(str(exc), ExitCode.CONFIG)
+
+
+def transcribe_all(files: Sequence[Path], workers: int | None) -> Iterator[tuple[Path, Transcript | TranscribeError]]:
+    """(path, transcript or that file's error) in input order; exits with CONFIG when the model is unusable,
+    since every other file would fail the same way."""
+    if not files:
+        return
+    settings = settings_or_exit()
+    count = min(workers or settings.workers or default_workers(), len(files))
+    try:
+        with TranscriberPool(settings.transcribe_options(), workers=count) as pool:
+            for path, outcome in pool.transcribe(files):
+                if isinstance(outcome, ModelError):
+                    raise outcome
+                yield path, outcome
+    except ModelError as exc:
+        fail(str(exc), ExitCode.CONFIG)
