@@ -26,3 +26,44 @@ def test_package_does_not_import_downstream(package: str) -> None:
 def test_transcribe_reads_no_environment() -> None:
     for path in (ROOT / "transcribe").rglob("*.py"):
         assert "os.environ" not in path.read_text(encoding="utf-8") and "getenv" not in path.read_text(encoding="utf-8")
+
+
+def _api_imports() -> dict[str, set[str]]:
+    """Each `api` module's imports of other `api` modules (module names, dotted)."""
+    graph: dict[str, set[str]] = {}
+    for path in (ROOT / "api").rglob("*.py"):
+        parts = path.relative_to(ROOT).with_suffix("").parts
+        module = ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+        targets: set[str] = set()
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("api"):
+                targets |= {node.module} | {f"{node.module}.{a.name}" for a in node.names}
+            elif isinstance(node, ast.Import):
+                targets |= {a.name for a in node.names if a.name.startswith("api")}
+        graph[module] = targets
+    return {m: {t for t in targets if t in graph and t != m} for m, targets in graph.items()}
+
+
+def test_api_modules_import_each_other_without_cycles() -> None:
+    graph = _api_imports()
+    done: set[str] = set()
+
+    def visit(module: str, path: tuple[str, ...]) -> None:
+        assert module not in path, f"import cycle: {' -> '.join((*path, module))}"
+        if module in done:
+            return
+        for target in graph[module]:
+            visit(target, (*path, module))
+        done.add(module)
+
+    for module in sorted(graph):
+        visit(module, ())
+
+
+def test_only_the_worker_builds_a_transcriber() -> None:
+    builders = sorted(
+        str(path.relative_to(ROOT))
+        for path in (ROOT / "api").rglob("*.py")
+        if "Transcriber(" in path.read_text(encoding="utf-8")
+    )
+    assert all(name.startswith("api/worker/") for name in builders), builders

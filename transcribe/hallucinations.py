@@ -73,7 +73,7 @@ def _compact(text: str) -> str:
 def _is_loop(text: str) -> bool:
     compact = _compact(text)
     match = _LOOP.search(compact)
-    return bool(match) and len(match.group(0)) >= max(6, len(compact) // 2)
+    return match is not None and len(match.group(0)) >= max(6, len(compact) // 2)
 
 
 def _compression_ratio(text: str) -> float:

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.console import RenderableType
 from rich.table import Table
 
 from api.cli.common import transcribe_all
@@ -43,7 +44,7 @@ def _summary_table() -> Table:
     return table
 
 
-def _summary_row(path: Path, transcript: Transcript) -> tuple[str | object, ...]:
+def _summary_row(path: Path, transcript: Transcript) -> tuple[RenderableType, ...]:
     roles = "stereo" if transcript.roles_confident else "mono (guessed)"
     excerpt = " / ".join(f"{s.role[0].upper()}: {s.text}" for s in transcript.segments[:3])
     return (plain(path.name), f"{transcript.duration:.1f} s", roles, str(len(transcript.segments)), plain(excerpt[:90]))
