@@ -10,14 +10,9 @@ from typing import Literal
 from pydantic import Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+import phrasebooks
 from api.errors import ConfigError
 from transcribe import TranscribeOptions
-
-# The phrasebooks ship in the source tree (the package is installed editable); CALLQA_PHRASEBOOKS_DIR overrides.
-_BUNDLED_PHRASEBOOKS = Path(__file__).resolve().parent.parent / "phrasebooks"
-# The standards' seed documents that rules cite, where a checkout keeps them beside the repository.
-_SIBLING_SEEDS = Path(__file__).resolve().parent.parent.parent / "shared" / "seeds"
-
 
 # Decoded audio is held in memory for the whole call; a day is far beyond any real recording.
 MAX_DURATION_LIMIT_S = 24 * 3600
@@ -40,21 +35,15 @@ class Settings(BaseSettings):
         3 * 3600, gt=0, le=MAX_DURATION_LIMIT_S, description="longer recordings are refused before decoding"
     )
     workers: int = Field(0, ge=0, description="local transcription processes; 0 = one per CPU core")
-    phrasebooks_dir: Path = Field(_BUNDLED_PHRASEBOOKS, description="directory of the scoring rules (YAML)")
-    seeds_dir: Path | None = Field(
-        None, description="seed documents the rules' `source` cite (default: ../shared/seeds beside the repository)"
+    phrasebooks_dir: Path = Field(phrasebooks.DIRECTORY, description="directory of the scoring rules (YAML)")
+    seeds_dir: Path = Field(
+        phrasebooks.STANDARDS, description="the standards' documents that rules cite (default: the bundled copy)"
     )
 
     @field_validator("model_cache_dir", "phrasebooks_dir", "seeds_dir")
     @classmethod
-    def _expand_home(cls, path: Path | None) -> Path | None:
-        return None if path is None else path.expanduser()
-
-    def seeds_directory(self) -> Path | None:
-        """Where `rules check` verifies sources: CALLQA_SEEDS_DIR, else ../shared/seeds if it exists, else None."""
-        if self.seeds_dir is not None:
-            return self.seeds_dir
-        return _SIBLING_SEEDS if _SIBLING_SEEDS.is_dir() else None
+    def _expand_home(cls, path: Path) -> Path:
+        return path.expanduser()
 
     def transcribe_options(self) -> TranscribeOptions:
         return TranscribeOptions(

@@ -27,10 +27,10 @@ def rules_check() -> None:
         cases = load_cases(settings.phrasebooks_dir)
     except PhrasebookError as exc:
         fail(str(exc), ExitCode.CONFIG)
-    seeds = settings.seeds_directory()
-    if seeds is not None and not seeds.is_dir():
+    seeds = settings.seeds_dir
+    if not seeds.is_dir():
         fail(f"CALLQA_SEEDS_DIR={seeds}: not a directory", ExitCode.CONFIG)
-    wrong_sources = source_problems(book, seeds) if seeds is not None else []
+    wrong_sources = source_problems(book, seeds)
     problems = coverage_problems(book, cases) + wrong_sources
     failed = [r for r in run_cases(book, cases) if not r.ok]
     for result in failed:
@@ -43,10 +43,7 @@ def rules_check() -> None:
         f"{len(book.rules)} rules ({len(book.active_rules)} active) in {len(set(book.files.values()))} phrasebooks; "
         f"{len(cases) - len(failed)} of {len(cases)} cases pass"
     )
-    if seeds is None:
-        out.print("rule sources not verified: no seed documents (set CALLQA_SEEDS_DIR)")
-    else:
-        out.print(plain(f"rule sources checked against {seeds}: {len(wrong_sources)} problems"))
+    out.print(plain(f"rule sources checked against {seeds}: {len(wrong_sources)} problems"))
     if failed or problems:
         raise typer.Exit(ExitCode.BAD_INPUT)
 

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-import api.config
+import phrasebooks
 from api.cli import app
 from api.config import get_settings
 from scoring.sources import clause_problems, source_problems
@@ -110,21 +110,19 @@ def test_rules_check_fails_on_a_missing_seed_document(tmp_path: Path, monkeypatc
     )
 
 
-def test_rules_check_says_when_sources_were_not_verified(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(api.config, "_SIBLING_SEEDS", tmp_path / "no-seeds-here")
+def test_sources_are_checked_against_the_bundled_standards_by_default() -> None:
+    assert get_settings().seeds_dir == phrasebooks.STANDARDS
     result = runner.invoke(app, ["rules", "check"])
     assert result.exit_code == 0, result.output
-    assert "rule sources not verified: no seed documents (set CALLQA_SEEDS_DIR)" in " ".join(result.stdout.split())
+    assert f"rule sources checked against {phrasebooks.STANDARDS}: 0 problems" in " ".join(result.stdout.split())
 
 
-def test_default_seeds_dir_is_the_sibling_checkout_when_present(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setattr(api.config, "_SIBLING_SEEDS", tmp_path)
-    assert get_settings().seeds_directory() == tmp_path
-    monkeypatch.setenv("CALLQA_SEEDS_DIR", str(tmp_path / "elsewhere"))
-    get_settings.cache_clear()
-    assert get_settings().seeds_directory() == tmp_path / "elsewhere"
+def test_the_bundled_standards_are_the_shared_seed_documents_unchanged() -> None:
+    if not SEEDS.is_dir():
+        pytest.skip(f"{SEEDS} not present")
+    shared = {p.name: p.read_bytes() for p in SEEDS.iterdir() if p.is_file()}
+    bundled = {p.name: p.read_bytes() for p in phrasebooks.STANDARDS.iterdir() if p.is_file()}
+    assert bundled == shared
 
 
 def test_seeds_dir_that_does_not_exist_is_a_configuration_error(
