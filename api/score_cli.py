@@ -13,29 +13,25 @@ import json
 import sys
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Annotated, Any, NamedTuple
+from typing import Annotated, Any
 
 import typer
 import yaml
 from rich.table import Table
 
+from api.ingest import Call as _Call
+from api.ingest import read_cti, read_transcripts
 from scoring import Phrasebook, PhrasebookError, Scorecard, Verdict, load_phrasebooks, score
 from scoring.cases import coverage_problems, load_cases, run_cases
 from scoring.evaluate import LABELS_SUFFIX, Evaluation, Labels, evaluate, read_labels
 from scoring.findings import Category
 from scoring.sources import source_problems
-from transcribe import ModelError, TranscribeError, Transcript
+from transcribe import ModelError, TranscribeError
 from transcribe.errors import one_line
-from transcribe.types import Role, TranscriptFormatError
+from transcribe.types import Role
 
 AUDIO_SUFFIXES = (".mp3", ".wav", ".m4a", ".ogg", ".flac", ".amr", ".opus", ".aac", ".wma")
 EXIT_CASES_FAIL = 1
-
-
-class _Call(NamedTuple):
-    path: Path  # the audio the call came from
-    outcome: Transcript | TranscribeError
-    hangup_by: Role | None = None  # CTI metadata given with the transcript itself
 
 
 rules_app = typer.Typer(add_completion=False, no_args_is_help=True, help="Inspect and test the phrasebooks.")
@@ -174,28 +170,6 @@ def rules_explain(rule_id: Annotated[str, typer.Argument(help="e.g. greeting.ope
         cli.out.print("    " + text.rstrip().replace("\n", "\n    "), highlight=False)
 
 
-def sidecar_path(audio: Path) -> Path:
-    """`call.mp3` → `call.json` (never `call.labels.json` or `call.truth.json`)."""
-    return audio.with_suffix(".json")
-
-
-def read_cti(audio: Path) -> tuple[Role | None, str | None]:
-    """(hang-up party from the CTI sidecar or None, a warning when a sidecar is there but unusable)."""
-    path = sidecar_path(audio)
-    if path == audio or not path.is_file():
-        return None, None
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        return None, f"{path}: unreadable CTI sidecar ({exc}); hang-up order inferred from the audio"
-    if not isinstance(data, dict) or "hangup_by" not in data:
-        return None, None  # some other JSON that happens to share the name: not CTI data
-    party = data["hangup_by"]
-    if party not in ("client", "agent"):
-        return None, f'{path}: "hangup_by" must be "client" or "agent", not {party!r}; inferred from the audio'
-    return party, None
-
-
 def _score_call(call: _Call, book: Phrasebook) -> Scorecard | str:
     """The call's scorecard, or one line saying why there is none."""
     if isinstance(call.outcome, TranscribeError):
@@ -217,7 +191,7 @@ def _cti(path: Path) -> Role | None:
 def _transcripts(files: list[Path], transcripts: Path | None, workers: int | None) -> Iterator[_Call]:
     cli = _cli()
     if transcripts is not None:
-        yield from _read_transcripts(transcripts)
+        yield from read_transcripts(transcripts)
     if not files:
         return
     from transcribe.batch import TranscriberPool, default_workers
@@ -232,47 +206,6 @@ def _transcripts(files: list[Path], transcripts: Path | None, workers: int | Non
                 yield _Call(path, outcome)
     except ModelError as exc:  # every other file would fail the same way
         cli._fail(str(exc), cli.EXIT_CONFIG)
-
-
-def _read_transcripts(path: Path) -> Iterator[_Call]:
-    """One call per line of a JSON Lines file; a bad line is one error naming `FILE:LINE` and the field."""
-    try:
-        handle = path.open("rb")  # bytes: a line that is not UTF-8 must not take the others with it
-    except OSError as exc:
-        yield _Call(path, TranscribeError(f"{path}: cannot read ({exc.strerror})"))
-        return
-    with handle:
-        for number, raw in enumerate(handle, 1):
-            if not raw.strip():
-                continue
-            try:
-                transcript, hangup_by = parse_transcript_line(raw)
-            except ValueError as exc:
-                yield _Call(path, TranscribeError(f"{path}:{number}: {exc}"))
-                continue
-            yield _Call(Path(transcript.source), transcript, hangup_by)
-
-
-def parse_transcript_line(raw: bytes) -> tuple[Transcript, Role | None]:
-    """A transcript as `callqa transcribe --json` writes it, plus an optional `"hangup_by"` (CTI metadata).
-    Raises ValueError with a one-line reason (`field X: problem` when one field is wrong)."""
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise ValueError(f"not UTF-8 text (byte 0x{raw[exc.start]:02x} at column {exc.start + 1})") from None
-    try:
-        data = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise ValueError(f"not JSON ({exc.msg} at column {exc.colno})") from None
-    if not isinstance(data, dict):
-        raise ValueError(f"not a transcript: a JSON object expected, got {type(data).__name__}")
-    hangup_by = data.get("hangup_by")
-    if hangup_by not in (None, "client", "agent"):
-        raise ValueError(f'field hangup_by: must be "client" or "agent", not {hangup_by!r}')
-    try:
-        return Transcript.from_dict(data), hangup_by
-    except TranscriptFormatError as exc:
-        raise ValueError(str(exc) if exc.field else f"not a transcript: {exc}") from None
 
 
 def _labelled_audio(directory: Path) -> dict[Path, Labels]:
