@@ -44,11 +44,17 @@ def read_cti(audio: Path) -> tuple[Role | None, str | None]:
     """(hang-up party from the CTI sidecar or None, a warning when a sidecar is there but unusable)."""
     try:
         path = sidecar_path(audio)
+    except ValueError:
+        return None, None  # no file name, so nothing can sit beside it
+    try:
         if path == audio or not path.is_file():
             return None, None
         data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError, RecursionError) as exc:  # ValueError: no file name, NUL byte, not UTF-8, not JSON
-        return None, f"{audio}: unreadable CTI sidecar ({exc}); hang-up order inferred from the audio"
+    except (OSError, ValueError, RecursionError) as exc:  # a name too long, a NUL byte, not UTF-8, not JSON
+        return (
+            None,
+            f"{path}: unreadable CTI sidecar ({' '.join(str(exc).split())[:200]}); hang-up inferred from the audio",
+        )
     if not isinstance(data, dict) or "hangup_by" not in data:
         return None, None  # some other JSON that happens to share the name: not CTI data
     party = data["hangup_by"]
@@ -148,7 +154,8 @@ def bounded_lines(chunks: Iterable[bytes], limit: int) -> Iterator[bytes | None]
 def _chunks(path: Path, writer_wait_s: float) -> Iterator[bytes]:
     """The bytes of a regular file, a pipe or stdin, in chunks; raises OSError for anything else."""
     if str(path) == STDIN:
-        return _read_chunks(sys.stdin.buffer.read1, None)
+        stdin = sys.stdin.buffer
+        return _read_chunks(getattr(stdin, "read1", stdin.read), None)  # read1: a line as soon as it arrives
     fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)  # a FIFO would block this open until a writer appears
     try:
         mode = os.fstat(fd).st_mode

@@ -291,8 +291,12 @@ def test_mono_segments_may_take_either_role_on_channel_0() -> None:
 
 
 def test_a_sidecar_lookup_for_an_unusable_name_is_a_warning_not_a_crash(tmp_path: Path) -> None:
-    assert read_cti(tmp_path / ("a" * 300 + ".mp3"))[1] is not None  # File name too long
-    assert read_cti(Path("."))[1] is not None  # no file name to put .json on
+    party, warning = read_cti(tmp_path / ("a" * 300 + ".mp3"))
+    assert party is None and warning is not None and "File name too long" in warning
+    assert read_cti(Path(".")) == (None, None)  # no file name to put .json on
+    (tmp_path / "deep.json").write_text('{"hangup_by": ' + "[" * 5000 + "]" * 5000 + "}", encoding="utf-8")
+    party, warning = read_cti(tmp_path / "deep.mp3")
+    assert party is None and warning is not None and "unreadable CTI sidecar" in warning
 
 
 # --- the reader --------------------------------------------------------------------------------------------------
