@@ -1,14 +1,19 @@
-"""Finding calls: audio files with their CTI sidecars, and transcripts given as JSON Lines.
+"""Finding calls: CTI sidecars beside audio files and transcript lines (JSON Lines from `callqa transcribe --json`).
 
-Hang-up CTI data is a `"hangup_by": "client"|"agent"` key on a transcript line or, failing that, a sidecar
-`NAME.json` beside `NAME.mp3` (`{"hangup_by": ...}`), read automatically; `NAME.truth.json` and
-`NAME.labels.json` are never taken for one.
+Nothing a file holds may cost more than its own call: every bad transcript line is one `FILE:LINE: reason` error,
+lines are read with a size bound (never stored whole), and a FIFO nobody writes to is an error after a short wait
+instead of a hang. `-` reads standard input.
 """
 
 from __future__ import annotations
 
+import errno
 import json
-from collections.abc import Iterator
+import os
+import stat
+import sys
+import time
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import NamedTuple
 
@@ -16,6 +21,13 @@ from transcribe import TranscribeError, Transcript
 from transcribe.types import Role, TranscriptFormatError
 
 AUDIO_SUFFIXES = (".mp3", ".wav", ".m4a", ".ogg", ".flac", ".amr", ".opus", ".aac", ".wma")
+STDIN = "-"
+MAX_LINE_BYTES = 16 * 1024 * 1024  # a 3-hour call with every word timed is ~5 MB of JSON
+# How long a FIFO may have no writer: long enough for the shell to start the producer of
+# `callqa transcribe --json … > fifo`, short enough that a forgotten FIFO is an error, not a hang.
+FIFO_WRITER_WAIT_S = 10.0
+_CHUNK = 1 << 16
+_NAME_MAX = 255  # bytes in one path component (Linux, macOS, Windows)
 
 
 class Call(NamedTuple):
@@ -31,38 +43,50 @@ def sidecar_path(audio: Path) -> Path:
 
 def read_cti(audio: Path) -> tuple[Role | None, str | None]:
     """(hang-up party from the CTI sidecar or None, a warning when a sidecar is there but unusable)."""
-    path = sidecar_path(audio)
-    if path == audio or not path.is_file():
-        return None, None
     try:
+        path = sidecar_path(audio)
+    except ValueError:
+        return None, None  # no file name, so nothing can sit beside it
+    try:
+        if path == audio or not path.is_file():
+            return None, None
         data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        return None, f"{path}: unreadable CTI sidecar ({exc}); hang-up order inferred from the audio"
+    except (OSError, ValueError, RecursionError) as exc:  # a name too long, a NUL byte, not UTF-8, not JSON
+        return (
+            None,
+            f"{path}: unreadable CTI sidecar ({' '.join(str(exc).split())[:200]}); hang-up inferred from the audio",
+        )
     if not isinstance(data, dict) or "hangup_by" not in data:
         return None, None  # some other JSON that happens to share the name: not CTI data
     party = data["hangup_by"]
     if party not in ("client", "agent"):
-        return None, f'{path}: "hangup_by" must be "client" or "agent", not {party!r}; inferred from the audio'
+        return None, f'{path}: "hangup_by" must be "client" or "agent", not {_brief(party)}; inferred from the audio'
     return party, None
 
 
-def read_transcripts(path: Path) -> Iterator[Call]:
-    """One call per line of a JSON Lines file; a bad line is one error naming `FILE:LINE` and the field."""
+def read_transcripts(path: Path, *, writer_wait_s: float = FIFO_WRITER_WAIT_S) -> Iterator[Call]:
+    """One call per line of a JSON Lines file; a bad line is one error naming `FILE:LINE` and the field, a file
+    that cannot be read one error naming the file."""
     try:
-        handle = path.open("rb")  # bytes: a line that is not UTF-8 must not take the others with it
+        chunks = _chunks(path, writer_wait_s)
     except OSError as exc:
-        yield Call(path, TranscribeError(f"{path}: cannot read ({exc.strerror})"))
+        yield Call(path, TranscribeError(f"{path}: cannot read ({exc.strerror or exc})"))
         return
-    with handle:
-        for number, raw in enumerate(handle, 1):
-            if not raw.strip():
+    number = 0
+    try:
+        for number, raw in enumerate(bounded_lines(chunks, MAX_LINE_BYTES), 1):
+            if raw is not None and not raw.strip():
                 continue
             try:
+                if raw is None:
+                    raise ValueError(f"line longer than {MAX_LINE_BYTES // 2**20} MB")
                 transcript, hangup_by = parse_transcript_line(raw)
             except ValueError as exc:
                 yield Call(path, TranscribeError(f"{path}:{number}: {exc}"))
                 continue
             yield Call(Path(transcript.source), transcript, hangup_by)
+    except OSError as exc:  # e.g. EIO from a failing disk: the lines read so far stand
+        yield Call(path, TranscribeError(f"{path}:{number + 1}: cannot read ({exc.strerror or exc})"))
 
 
 def parse_transcript_line(raw: bytes) -> tuple[Transcript, Role | None]:
@@ -76,12 +100,105 @@ def parse_transcript_line(raw: bytes) -> tuple[Transcript, Role | None]:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
         raise ValueError(f"not JSON ({exc.msg} at column {exc.colno})") from None
+    except RecursionError:  # the C decoder recurses per level: thousands of [ exhaust the stack
+        raise ValueError("not a transcript: JSON nested too deep to parse") from None
+    except ValueError as exc:  # e.g. an integer of more than 4300 digits
+        raise ValueError(f"not JSON ({' '.join(str(exc).split())[:120]})") from None
     if not isinstance(data, dict):
         raise ValueError(f"not a transcript: a JSON object expected, got {type(data).__name__}")
     hangup_by = data.get("hangup_by")
     if hangup_by not in (None, "client", "agent"):
-        raise ValueError(f'field hangup_by: must be "client" or "agent", not {hangup_by!r}')
+        raise ValueError(f'field hangup_by: must be "client" or "agent", not {_brief(hangup_by)}')
     try:
-        return Transcript.from_dict(data), hangup_by
+        transcript = Transcript.from_dict(data)
     except TranscriptFormatError as exc:
         raise ValueError(str(exc) if exc.field else f"not a transcript: {exc}") from None
+    _check_source(transcript.source)
+    return transcript, hangup_by
+
+
+def _check_source(source: str) -> None:
+    """`source` names the audio file: its sidecar is looked up beside it, its name heads the output."""
+    if "\0" in source:
+        raise ValueError("field source: contains a NUL character, which no file name can")
+    path = Path(source)
+    if path.name in ("", ".", ".."):
+        raise ValueError(f"field source: {_brief(source)} does not name a file")
+    if any(len(os.fsencode(part)) > _NAME_MAX for part in path.parts):
+        raise ValueError(f"field source: a name in it is longer than {_NAME_MAX} bytes, which no file name can be")
+
+
+def bounded_lines(chunks: Iterable[bytes], limit: int) -> Iterator[bytes | None]:
+    """The lines of a byte stream without their newlines; None for a line longer than `limit` bytes, which is
+    skipped to its end without being kept (a file of no newlines at all costs no memory)."""
+    pending = bytearray()
+    too_long = False
+    for chunk in chunks:
+        start = 0
+        while True:
+            end = chunk.find(b"\n", start)
+            if not too_long:
+                pending += chunk[start:] if end < 0 else chunk[start:end]
+                if len(pending) > limit:
+                    too_long = True
+                    pending.clear()
+            if end < 0:
+                break
+            yield None if too_long else bytes(pending)
+            pending.clear()
+            too_long = False
+            start = end + 1
+    if pending or too_long:
+        yield None if too_long else bytes(pending)
+
+
+def _chunks(path: Path, writer_wait_s: float) -> Iterator[bytes]:
+    """The bytes of a regular file, a pipe or stdin, in chunks; raises OSError for anything else."""
+    if str(path) == STDIN:
+        stdin = sys.stdin.buffer
+        return _read_chunks(getattr(stdin, "read1", stdin.read), None)  # read1: a line as soon as it arrives
+    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)  # a FIFO would block this open until a writer appears
+    try:
+        mode = os.fstat(fd).st_mode
+        if stat.S_ISDIR(mode):
+            raise IsADirectoryError(errno.EISDIR, os.strerror(errno.EISDIR))
+        if not (stat.S_ISREG(mode) or stat.S_ISFIFO(mode)):
+            raise OSError(0, "not a regular file or a pipe")  # /dev/zero, a terminal: no end or no transcripts
+        first = _await_writer(fd, writer_wait_s) if stat.S_ISFIFO(mode) else b""
+        os.set_blocking(fd, True)
+    except BaseException:
+        os.close(fd)
+        raise
+    return _read_chunks(lambda size: os.read(fd, size), fd, first)
+
+
+def _read_chunks(read: Callable[[int], bytes], fd: int | None, first: bytes = b"") -> Iterator[bytes]:
+    try:
+        if first:
+            yield first
+        while chunk := read(_CHUNK):
+            yield chunk
+    finally:
+        if fd is not None:
+            os.close(fd)
+
+
+def _await_writer(fd: int, wait_s: float) -> bytes:
+    """The first bytes of a FIFO opened non-blocking, once a writer has opened it. Reading such a FIFO returns
+    nothing while it has no writer and raises BlockingIOError while a writer has not written yet."""
+    deadline = time.monotonic() + wait_s
+    while True:
+        try:
+            first = os.read(fd, _CHUNK)
+        except BlockingIOError:
+            return b""
+        if first:
+            return first
+        if time.monotonic() >= deadline:
+            raise OSError(0, f"a FIFO nobody wrote to within {wait_s:g} s")
+        time.sleep(0.05)
+
+
+def _brief(value: object) -> str:
+    text = ascii(value)
+    return text if len(text) <= 60 else text[:57] + "..."

@@ -35,7 +35,7 @@ def score_files(
     workers: Annotated[int | None, typer.Option(help="parallel processes (default: CALLQA_WORKERS or cores)")] = None,
     transcripts: Annotated[
         Path | None,
-        typer.Option(help="score these transcripts (JSON Lines from `callqa transcribe --json`)", readable=False),
+        typer.Option(help="transcripts to score (JSON Lines of `callqa transcribe --json`; - = stdin)", readable=False),
     ] = None,
 ) -> None:
     """Score calls against the phrasebooks: findings, score, pass/fail and whether a person must review."""
