@@ -7,7 +7,6 @@ error is one line naming the file, the rule id and the field.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from enum import StrEnum
 from functools import cached_property
@@ -18,7 +17,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator, model_validator
 
 from scoring.findings import Category, Severity
-from scoring.matching import ExactIndex, Gap, MatchOptions, Phrase, compile_phrase
+from scoring.matching import ExactIndex, Gap, MatchOptions, Phrase, Regex, compile_phrase, compile_regex
 
 Role = Literal["agent", "client"]
 RULE_ID = r"^[a-z][a-z0-9_]*(\.[a-z0-9_]+)+$"
@@ -164,10 +163,7 @@ class RegexAbsent(_Rule):
     @classmethod
     def _compiles(cls, values: list[str]) -> list[str]:
         for value in values:
-            try:
-                re.compile(value)
-            except re.error as exc:
-                raise ValueError(f"bad regular expression {value!r}: {exc}") from None
+            compile_regex(value)  # a ValueError names the pattern; pydantic adds the field
         return values
 
     def phrase_fields(self) -> dict[str, list[str]]:
@@ -321,6 +317,7 @@ class Phrasebook:
     policy: Policy
     files: dict[str, str] = field(default_factory=dict)  # rule id → file it came from
     phrases: dict[str, Phrase] = field(default_factory=dict)  # as written → compiled
+    regexes: dict[str, Regex] = field(default_factory=dict)  # as written → compiled (RE2: linear time)
     not_applicable: dict[str, str] = field(default_factory=dict)
 
     @cached_property
@@ -348,6 +345,7 @@ def load_phrasebooks(directory: str | Path) -> Phrasebook:
     rules: list[Any] = []
     files: dict[str, str] = {}
     phrases: dict[str, Phrase] = {}
+    regexes: dict[str, Regex] = {}
     not_applicable: dict[str, str] = {}
     for path in paths:
         if path.name == SCORECARD_FILE:
@@ -360,11 +358,13 @@ def load_phrasebooks(directory: str | Path) -> Phrasebook:
                 raise PhrasebookError(f"{path.name}: rule {rule.id}: field id: already defined in {files[rule.id]}")
             files[rule.id] = path.name
             phrases.update(_compile_rule_phrases(path, rule, gaps))
+            if isinstance(rule, RegexAbsent):
+                regexes.update({p: compile_regex(p) for p in (*rule.patterns, *rule.exclude)})
             rules.append(rule)
         not_applicable.update(book.not_applicable)
     if not rules:
         raise PhrasebookError(f"{directory}: no phrasebook (*.yaml with rules) found")
-    return Phrasebook(tuple(rules), policy, files, phrases, not_applicable)
+    return Phrasebook(tuple(rules), policy, files, phrases, regexes, not_applicable)
 
 
 def _compile_rule_phrases(path: Path, rule: Any, gaps: dict[str, Gap]) -> dict[str, Phrase]:
