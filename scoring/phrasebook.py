@@ -186,6 +186,7 @@ class DeadAir(_Rule):
     max_s: float = Field(gt=0, description="longest silence of both parties")
     hold_phrases: list[str] = Field(default_factory=list, description="after these the agent may hold longer")
     hold_max_s: float = Field(60.0, gt=0)
+    lookback_s: float = Field(15.0, gt=0, description="a hold phrase counts if said this long before the silence")
     match: Match = Match()
 
     @field_validator("hold_max_s")
@@ -212,6 +213,7 @@ class ResponseLatency(_Rule):
     kind: Literal[RuleKind.RESPONSE_LATENCY]
     max_s: float = Field(gt=0)
     hold_phrases: list[str] = Field(default_factory=list)
+    lookback_s: float = Field(15.0, gt=0, description="a hold phrase counts if said this long before the answer")
     match: Match = Match()
 
     def phrase_fields(self) -> dict[str, list[str]]:
@@ -301,12 +303,37 @@ class PhrasebookFile(_Strict):
     rules: list[Rule] = Field(min_length=1)
 
 
+class HangupInference(_Strict):
+    """How the hang-up order is read from the audio when there is no CTI metadata (see `scoring.hangup`)."""
+
+    recording_stops_s: float = Field(
+        0.6, gt=0, le=5, description="an agent hang-up ends the recording within this of the agent's last sound"
+    )
+    cut_off_s: float = Field(0.3, gt=0, le=5, description="client sound this close to the end: cut off mid-word")
+    line_dead_s: float = Field(
+        1.0, gt=0, le=30, description="the recording goes on at least this long after the client's last sound"
+    )
+    tone_slack_s: float = Field(0.3, ge=0, le=5, description="a busy tone may start this much before the last words")
+
+
+class Timing(_Strict):
+    """Tolerances of the timing checks for the imprecision of word and VAD times (see `scoring.checks.timing`)."""
+
+    tone_margin_s: float = Field(0.1, ge=0, le=2, description="speech inside a busy tone ± this is the tone")
+    hold_phrase_slack_s: float = Field(
+        0.5, ge=0, le=5, description="a hold phrase in a turn starting this long after a silence began precedes it"
+    )
+    turn_slack_s: float = Field(0.05, ge=0, le=2, description="a turn this close to a silence borders it")
+
+
 class Policy(_Strict):
     pass_mark: int = Field(90, ge=0, le=100)
     caps: dict[Category, int] = Field(default_factory=dict, description="most points one category can cost")
     min_word_probability: float = Field(
         0.4, ge=0, le=1, description="a failing verdict resting on words heard less surely than this is uncertain"
     )
+    hangup: HangupInference = HangupInference.model_validate({})
+    timing: Timing = Timing.model_validate({})
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,7 @@ from typing import Any
 from scoring.findings import Finding, Verdict
 from scoring.hangup import Hangup
 from scoring.matching import CallText, Hit, MatchOptions, Phrase, find_char, fuzzy_find, overlaps
-from scoring.phrasebook import Match, Phrasebook, Window
+from scoring.phrasebook import Match, Phrasebook, Timing, Window
 from transcribe.types import Role, Span, Transcript
 
 
@@ -213,12 +213,18 @@ class Context:
         return self._spans[key]
 
     # --- timing -------------------------------------------------------------------------------------------------
+    @property
+    def timing(self) -> Timing:
+        """The call-wide timing tolerances of `scorecard.yaml` (`timing:`)."""
+        return self.book.policy.timing
+
     @cached_property
     def silences(self) -> list[Span]:
         """Gaps where neither party is heard, between the first and the last speech of the call."""
         spans: list[Span] = [(s.start, s.end) for s in self.transcript.segments]
+        margin = self.timing.tone_margin_s
         for channel in self.transcript.channels:
-            spans += [s for s in channel.speech_spans if not inside_any(s, channel.tone_spans)]
+            spans += [s for s in channel.speech_spans if not inside_any(s, channel.tone_spans, margin)]
         spans.sort()
         gaps: list[Span] = []
         reach = spans[0][1] if spans else 0.0
@@ -230,8 +236,8 @@ class Context:
         return gaps
 
 
-def inside_any(span: Span, others: tuple[Span, ...]) -> bool:
-    return any(o[0] - 0.1 <= span[0] and span[1] <= o[1] + 0.1 for o in others)
+def inside_any(span: Span, others: tuple[Span, ...], margin: float) -> bool:
+    return any(o[0] - margin <= span[0] and span[1] <= o[1] + margin for o in others)
 
 
 _BY_PLACE = operator.itemgetter(1, 2)  # Hit (segment, start): earliest first
