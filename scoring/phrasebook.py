@@ -17,7 +17,17 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator, model_validator
 
 from scoring.findings import Category, Severity
-from scoring.matching import ExactIndex, Gap, MatchOptions, Phrase, Regex, compile_phrase, compile_regex
+from scoring.matching import (
+    ExactIndex,
+    Gap,
+    MatchOptions,
+    Phrase,
+    Regex,
+    RegexSet,
+    compile_phrase,
+    compile_regex,
+    regex_prefilter,
+)
 
 Role = Literal["agent", "client"]
 RULE_ID = r"^[a-z][a-z0-9_]*(\.[a-z0-9_]+)+$"
@@ -345,6 +355,7 @@ class Phrasebook:
     files: dict[str, str] = field(default_factory=dict)  # rule id → file it came from
     phrases: dict[str, Phrase] = field(default_factory=dict)  # as written → compiled
     regexes: dict[str, Regex] = field(default_factory=dict)  # as written → compiled (RE2: linear time)
+    prefilters: dict[str, RegexSet] = field(default_factory=dict)  # regex rule id → which of its patterns occur
     not_applicable: dict[str, str] = field(default_factory=dict)
 
     @cached_property
@@ -373,6 +384,7 @@ def load_phrasebooks(directory: str | Path) -> Phrasebook:
     files: dict[str, str] = {}
     phrases: dict[str, Phrase] = {}
     regexes: dict[str, Regex] = {}
+    prefilters: dict[str, RegexSet] = {}
     not_applicable: dict[str, str] = {}
     for path in paths:
         if path.name == SCORECARD_FILE:
@@ -387,11 +399,12 @@ def load_phrasebooks(directory: str | Path) -> Phrasebook:
             phrases.update(_compile_rule_phrases(path, rule, gaps))
             if isinstance(rule, RegexAbsent):
                 regexes.update({p: compile_regex(p) for p in (*rule.patterns, *rule.exclude)})
+                prefilters[rule.id] = regex_prefilter(rule.patterns)
             rules.append(rule)
         not_applicable.update(book.not_applicable)
     if not rules:
         raise PhrasebookError(f"{directory}: no phrasebook (*.yaml with rules) found")
-    return Phrasebook(tuple(rules), policy, files, phrases, regexes, not_applicable)
+    return Phrasebook(tuple(rules), policy, files, phrases, regexes, prefilters, not_applicable)
 
 
 def _compile_rule_phrases(path: Path, rule: Any, gaps: dict[str, Gap]) -> dict[str, Phrase]:

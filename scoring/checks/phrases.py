@@ -45,10 +45,13 @@ def regex_absent(rule: RegexAbsent, ctx: Context) -> Finding:
         return ctx.finding(rule, Verdict.NA, f"no {rule.role or 'speech'} heard")
     indices = ctx.scope(rule.role, rule.window)
     view = ctx.text.view(indices)
+    occurring = ctx.book.prefilters[rule.id].Match(view.normal)  # None when no pattern occurs: the usual case
+    if not occurring:
+        return ctx.finding(rule, Verdict.PASS, "none heard", *(ctx.span_of(indices) or (None, None)))
     regexes = ctx.book.regexes
     excluded = [m.span() for pattern in rule.exclude for m in regexes[pattern].finditer(view.normal)]
     hits: list[Hit] = []
-    for pattern in rule.patterns:
+    for pattern in (rule.patterns[i] for i in sorted(occurring)):
         for m in regexes[pattern].finditer(view.normal):
             if m.end() == m.start() or any(s < m.end() and m.start() < e for s, e in excluded):
                 continue
