@@ -17,8 +17,7 @@ from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import NamedTuple
 
-from transcribe import TranscribeError, Transcript
-from transcribe.types import Role, TranscriptFormatError
+from transcribe import Role, TranscribeError, Transcript, TranscriptFormatError
 
 AUDIO_SUFFIXES = (".mp3", ".wav", ".m4a", ".ogg", ".flac", ".amr", ".opus", ".aac", ".wma")
 STDIN = "-"

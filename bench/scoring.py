@@ -20,10 +20,8 @@ from pathlib import Path
 
 from rapidfuzz import fuzz
 
-from scoring import Phrasebook, load_phrasebooks, score
-from scoring.cases import Case, Turn, case_transcript
-from scoring.normalise import normalise
-from transcribe.types import Transcript
+from scoring import Case, Phrasebook, Turn, case_transcript, load_phrasebooks, normalise, score
+from transcribe import Transcript
 
 ROOT = Path(__file__).resolve().parent.parent
 

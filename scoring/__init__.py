@@ -1,8 +1,38 @@
-"""Transcript in, scorecard out: the service standards as data-driven rules that survive ASR errors."""
+"""Transcript in, scorecard out: the service standards as data-driven rules that survive ASR errors.
 
+The front door: loading and running the phrasebooks, their example cases, the sources they cite, and the
+evaluation against labelled calls. Nothing outside `scoring` imports its submodules.
+"""
+
+from scoring.cases import Case, Turn, case_transcript, coverage_problems, load_cases, run_cases
 from scoring.engine import score
+from scoring.evaluate import LABELS_SUFFIX, Evaluation, Labels, evaluate, read_labels
 from scoring.findings import Category, Finding, Verdict
+from scoring.normalise import normalise
 from scoring.phrasebook import Phrasebook, PhrasebookError, load_phrasebooks
 from scoring.scorecard import Scorecard
+from scoring.sources import source_problems
 
-__all__ = ["Category", "Finding", "Phrasebook", "PhrasebookError", "Scorecard", "Verdict", "load_phrasebooks", "score"]
+__all__ = [
+    "LABELS_SUFFIX",
+    "Case",
+    "Category",
+    "Evaluation",
+    "Finding",
+    "Labels",
+    "Phrasebook",
+    "PhrasebookError",
+    "Scorecard",
+    "Turn",
+    "Verdict",
+    "case_transcript",
+    "coverage_problems",
+    "evaluate",
+    "load_cases",
+    "load_phrasebooks",
+    "normalise",
+    "read_labels",
+    "run_cases",
+    "score",
+    "source_problems",
+]

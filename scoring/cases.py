@@ -20,7 +20,10 @@ from scoring.phrasebook import CASES_SUFFIX, Phrasebook, PhrasebookError, read_y
 from transcribe.types import ChannelInfo, Role, Segment, Span, Transcript, Word
 
 SECONDS_PER_CHAR = 0.22  # about 270 characters a minute, a calm telephone pace
-_LINE_DEAD_S, _BUSY_AFTER_S, _BUSY_S, _AGENT_HANGUP_S = 0.7, 0.5, 1.75, 0.15  # as samples/generate.py renders calls
+# How samples/generate.py renders a call's end (its HANGUP_AFTER_S, BUSY_AFTER_S, busy length, AGENT_HANGUP_AFTER_S):
+# facts of the simulated exchange, not thresholds. The client's line dies 0.7 s after their last words; the
+# hang-up inference's `line_dead_s` (scorecard.yaml) is a different quantity, a minimum it waits for.
+_RENDER_LINE_DIES_S, _BUSY_AFTER_S, _BUSY_S, _AGENT_HANGUP_S = 0.7, 0.5, 1.75, 0.15
 
 
 class _Strict(BaseModel):
@@ -174,7 +177,7 @@ def _ending(case: Case, segments: list[Segment]) -> float:
     if case.ending == "agent":
         return max((s.end for s in segments if s.role == "agent"), default=last) + _AGENT_HANGUP_S
     if case.ending == "client":
-        return last + _LINE_DEAD_S + _BUSY_AFTER_S + _BUSY_S + 0.35
+        return last + _RENDER_LINE_DIES_S + _BUSY_AFTER_S + _BUSY_S + 0.35
     return last + 0.5
 
 
@@ -185,7 +188,7 @@ def _channels(case: Case, segments: list[Segment], duration: float) -> tuple[Cha
         spans: list[Span] = [(s.start, s.end) for s in segments if s.channel == channel]
         tones: list[Span] = []
         if case.ending == "client" and role == roles[-1]:
-            busy = max(s.end for s in segments) + _LINE_DEAD_S + _BUSY_AFTER_S
+            busy = max(s.end for s in segments) + _RENDER_LINE_DIES_S + _BUSY_AFTER_S
             tones = [(round(busy, 3), round(busy + _BUSY_S, 3))]
         facts = case.channels.get(role, ChannelFacts())
         end = max((e for _, e in spans), default=0.0)

@@ -14,7 +14,7 @@ def score(transcript: Transcript, phrasebook: Phrasebook, *, hangup_by: Role | N
     """Run every active rule on the call. `hangup_by` is CTI metadata (authoritative) when the caller has it."""
     rules = phrasebook.active_rules
     threshold = min((r.min_confidence for r in rules if isinstance(r, HangupOrder)), default=0.6)
-    hangup = infer_hangup(transcript, cti=hangup_by, min_confidence=threshold)
+    hangup = infer_hangup(transcript, phrasebook.policy.hangup, cti=hangup_by, min_confidence=threshold)
     text = CallText(transcript)
     ctx = Context(transcript, text, phrasebook, phrasebook.index.search(text), hangup)
     findings = tuple(CHECKS[rule.kind](rule, ctx) for rule in rules)

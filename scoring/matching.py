@@ -19,9 +19,10 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import cached_property
-from typing import NamedTuple
+from typing import NamedTuple, TypeAlias
 
 import ahocorasick
+import re2
 from rapidfuzz import fuzz
 
 from scoring.normalise import (
@@ -35,9 +36,45 @@ from scoring.normalise import (
     syllable_codes,
     syllables,
 )
-from transcribe.types import Segment, Transcript
+from transcribe.types import Segment, Transcript, Word
 
-_PLACEHOLDER = re.compile(r"\{([a-z_]+)\}")
+_PLACEHOLDER = re.compile(r"\{([a-z_]+)\}")  # ours, fixed and linear: Python's `re` is safe for it
+
+# Phrasebook patterns run on RE2, whose matching time is linear in the text whatever the pattern: `(a+)+b` on
+# Python's backtracking `re` never returns on 40 characters. RE2 has no backreferences or lookarounds; such a
+# pattern is refused at load. Its \w and \b know ASCII only, silently never matching Chinese: refused too.
+_RE2_OPTIONS = re2.Options()
+_RE2_OPTIONS.log_errors = False  # the load error says it in one line; no absl log on stderr
+_ASCII_ONLY_CLASS = re.compile(r"(?<!\\)(?:\\\\)*\\[wWbB]")
+Regex: TypeAlias = re2._Regexp  # google-re2 ships no type hints
+RegexSet: TypeAlias = re2.Set
+
+
+def compile_regex(pattern: str) -> Regex:
+    """A phrasebook pattern, compiled for linear-time matching; `ValueError` (one line) if RE2 cannot run it."""
+    if _ASCII_ONLY_CLASS.search(pattern):
+        raise ValueError(
+            f"bad regular expression {pattern!r}: \\w and \\b match ASCII only here (RE2); "
+            "write a class such as [\\p{Han}0-9] instead"
+        )
+    try:
+        return re2.compile(pattern, options=_RE2_OPTIONS)
+    except re2.error as exc:
+        reason = exc.args[0].decode() if exc.args and isinstance(exc.args[0], bytes) else str(exc)
+        raise ValueError(
+            f"bad regular expression {pattern!r}: {reason} (RE2 syntax: no backreferences or lookarounds)"
+        ) from None
+
+
+def regex_prefilter(patterns: Sequence[str]) -> RegexSet:
+    """One RE2 pass telling which of `patterns` occur at all: most calls have no hit, and one set search costs
+    about what one pattern's search does (8 µs against 6 µs each on a 5-minute call)."""
+    found = re2.Set.SearchSet(_RE2_OPTIONS)
+    for pattern in patterns:
+        compile_regex(pattern)  # the one-line error, before RE2::Set reports it as -1
+        found.Add(pattern)
+    found.Compile()
+    return found
 
 
 @dataclass(frozen=True)
@@ -167,7 +204,7 @@ class CallText:
         starts, ends = self._tokens[index]
         return start in starts and end in ends
 
-    def _words(self, index: int) -> tuple:  # type: ignore[type-arg]
+    def _words(self, index: int) -> tuple[Word, ...]:
         return self.segments[index].words
 
     def _word_range(self, index: int, start: int, end: int) -> tuple[int, int]:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import unicodedata
 import warnings
 from functools import cache
+from types import ModuleType
 
 import opencc
 
@@ -68,7 +69,7 @@ _MERGED_INITIALS = (("zh", "z"), ("ch", "c"), ("sh", "s"))
 
 
 @cache
-def _pypinyin():  # type: ignore[no-untyped-def]
+def _pypinyin() -> ModuleType:
     with warnings.catch_warnings():  # keep an old dependency's import-time warnings out of strict test runs
         warnings.simplefilter("ignore")
         import pypinyin

@@ -7,7 +7,6 @@ error is one line naming the file, the rule id and the field.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from enum import StrEnum
 from functools import cached_property
@@ -18,7 +17,17 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator, model_validator
 
 from scoring.findings import Category, Severity
-from scoring.matching import ExactIndex, Gap, MatchOptions, Phrase, compile_phrase
+from scoring.matching import (
+    ExactIndex,
+    Gap,
+    MatchOptions,
+    Phrase,
+    Regex,
+    RegexSet,
+    compile_phrase,
+    compile_regex,
+    regex_prefilter,
+)
 
 Role = Literal["agent", "client"]
 RULE_ID = r"^[a-z][a-z0-9_]*(\.[a-z0-9_]+)+$"
@@ -164,10 +173,7 @@ class RegexAbsent(_Rule):
     @classmethod
     def _compiles(cls, values: list[str]) -> list[str]:
         for value in values:
-            try:
-                re.compile(value)
-            except re.error as exc:
-                raise ValueError(f"bad regular expression {value!r}: {exc}") from None
+            compile_regex(value)  # a ValueError names the pattern; pydantic adds the field
         return values
 
     def phrase_fields(self) -> dict[str, list[str]]:
@@ -190,6 +196,7 @@ class DeadAir(_Rule):
     max_s: float = Field(gt=0, description="longest silence of both parties")
     hold_phrases: list[str] = Field(default_factory=list, description="after these the agent may hold longer")
     hold_max_s: float = Field(60.0, gt=0)
+    lookback_s: float = Field(15.0, gt=0, description="a hold phrase counts if said this long before the silence")
     match: Match = Match()
 
     @field_validator("hold_max_s")
@@ -216,6 +223,7 @@ class ResponseLatency(_Rule):
     kind: Literal[RuleKind.RESPONSE_LATENCY]
     max_s: float = Field(gt=0)
     hold_phrases: list[str] = Field(default_factory=list)
+    lookback_s: float = Field(15.0, gt=0, description="a hold phrase counts if said this long before the answer")
     match: Match = Match()
 
     def phrase_fields(self) -> dict[str, list[str]]:
@@ -305,12 +313,37 @@ class PhrasebookFile(_Strict):
     rules: list[Rule] = Field(min_length=1)
 
 
+class HangupInference(_Strict):
+    """How the hang-up order is read from the audio when there is no CTI metadata (see `scoring.hangup`)."""
+
+    recording_stops_s: float = Field(
+        0.6, gt=0, le=5, description="an agent hang-up ends the recording within this of the agent's last sound"
+    )
+    cut_off_s: float = Field(0.3, gt=0, le=5, description="client sound this close to the end: cut off mid-word")
+    line_dead_s: float = Field(
+        1.0, gt=0, le=30, description="the recording goes on at least this long after the client's last sound"
+    )
+    tone_slack_s: float = Field(0.3, ge=0, le=5, description="a busy tone may start this much before the last words")
+
+
+class Timing(_Strict):
+    """Tolerances of the timing checks for the imprecision of word and VAD times (see `scoring.checks.timing`)."""
+
+    tone_margin_s: float = Field(0.1, ge=0, le=2, description="speech inside a busy tone ± this is the tone")
+    hold_phrase_slack_s: float = Field(
+        0.5, ge=0, le=5, description="a hold phrase in a turn starting this long after a silence began precedes it"
+    )
+    turn_slack_s: float = Field(0.05, ge=0, le=2, description="a turn this close to a silence borders it")
+
+
 class Policy(_Strict):
     pass_mark: int = Field(90, ge=0, le=100)
     caps: dict[Category, int] = Field(default_factory=dict, description="most points one category can cost")
     min_word_probability: float = Field(
         0.4, ge=0, le=1, description="a failing verdict resting on words heard less surely than this is uncertain"
     )
+    hangup: HangupInference = HangupInference.model_validate({})
+    timing: Timing = Timing.model_validate({})
 
 
 @dataclass(frozen=True)
@@ -321,6 +354,8 @@ class Phrasebook:
     policy: Policy
     files: dict[str, str] = field(default_factory=dict)  # rule id → file it came from
     phrases: dict[str, Phrase] = field(default_factory=dict)  # as written → compiled
+    regexes: dict[str, Regex] = field(default_factory=dict)  # as written → compiled (RE2: linear time)
+    prefilters: dict[str, RegexSet] = field(default_factory=dict)  # regex rule id → which of its patterns occur
     not_applicable: dict[str, str] = field(default_factory=dict)
 
     @cached_property
@@ -348,6 +383,8 @@ def load_phrasebooks(directory: str | Path) -> Phrasebook:
     rules: list[Any] = []
     files: dict[str, str] = {}
     phrases: dict[str, Phrase] = {}
+    regexes: dict[str, Regex] = {}
+    prefilters: dict[str, RegexSet] = {}
     not_applicable: dict[str, str] = {}
     for path in paths:
         if path.name == SCORECARD_FILE:
@@ -360,11 +397,14 @@ def load_phrasebooks(directory: str | Path) -> Phrasebook:
                 raise PhrasebookError(f"{path.name}: rule {rule.id}: field id: already defined in {files[rule.id]}")
             files[rule.id] = path.name
             phrases.update(_compile_rule_phrases(path, rule, gaps))
+            if isinstance(rule, RegexAbsent):
+                regexes.update({p: compile_regex(p) for p in (*rule.patterns, *rule.exclude)})
+                prefilters[rule.id] = regex_prefilter(rule.patterns)
             rules.append(rule)
         not_applicable.update(book.not_applicable)
     if not rules:
         raise PhrasebookError(f"{directory}: no phrasebook (*.yaml with rules) found")
-    return Phrasebook(tuple(rules), policy, files, phrases, not_applicable)
+    return Phrasebook(tuple(rules), policy, files, phrases, regexes, prefilters, not_applicable)
 
 
 def _compile_rule_phrases(path: Path, rule: Any, gaps: dict[str, Gap]) -> dict[str, Phrase]:

@@ -3,12 +3,23 @@
 from __future__ import annotations
 
 import ast
+import importlib
 from pathlib import Path
 
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 FORBIDDEN = {"transcribe": {"scoring", "api"}, "scoring": {"api"}}
+FRONT_DOORS = ("scoring", "transcribe")
+OUTER = sorted(str(p.relative_to(ROOT)) for d in ("api", "bench") for p in (ROOT / d).rglob("*.py"))
+# The transcription bench's naive baseline runs faster-whisper itself, so it needs transcribe's internals.
+PAST_FRONT_DOORS = {
+    "bench/transcribe.py": {
+        "from transcribe.audio import ...",
+        "from transcribe.cer import ...",
+        "from transcribe.model_files import ...",
+    },
+}
 
 
 @pytest.mark.parametrize("package", sorted(FORBIDDEN))
@@ -67,3 +78,34 @@ def test_only_the_worker_builds_a_transcriber() -> None:
         if "Transcriber(" in path.read_text(encoding="utf-8")
     )
     assert all(name.startswith("api/worker/") for name in builders), builders
+
+
+def _past_front_doors(path: Path) -> list[str]:
+    """Imports of `scoring`/`transcribe` submodules, or of names not in the package's `__all__`."""
+    offenders = []
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            offenders += [a.name for a in node.names if a.name.split(".")[0] in FRONT_DOORS and "." in a.name]
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            package = node.module.split(".")[0]
+            if package not in FRONT_DOORS:
+                continue
+            if node.module != package:
+                offenders.append(f"from {node.module} import ...")
+                continue
+            public = set(importlib.import_module(package).__all__)
+            offenders += [f"from {package} import {a.name}" for a in node.names if a.name not in public]
+    return offenders
+
+
+@pytest.mark.parametrize("module", OUTER)
+def test_outer_modules_use_only_front_doors(module: str) -> None:
+    """api and bench import `from scoring import X` / `from transcribe import X` with X in `__all__`, never a
+    submodule: what a package exports is all that others may lean on."""
+    assert set(_past_front_doors(ROOT / module)) <= PAST_FRONT_DOORS.get(module, set())
+
+
+def test_front_doors_export_what_they_name() -> None:
+    for package in FRONT_DOORS:
+        module = importlib.import_module(package)
+        assert [n for n in module.__all__ if not hasattr(module, n)] == []

@@ -157,6 +157,7 @@ def _resolve_device(options: TranscribeOptions) -> tuple[str, str]:
 
 
 def _load_model(options: TranscribeOptions, device: str, compute_type: str) -> WhisperModel:
+    _check_compute_type(device, compute_type)
     location = resolve_model(options.model, options.model_cache_dir)
     is_path = _looks_like_path(location)
     if is_path and not Path(location).is_dir():
@@ -173,6 +174,18 @@ def _load_model(options: TranscribeOptions, device: str, compute_type: str) -> W
             )
         message = f"cannot load speech model {options.model!r} on {device}/{compute_type}: {reason} ({one_line(exc)})"
         raise ModelError(message) from None
+
+
+def _check_compute_type(device: str, compute_type: str) -> None:
+    """CTranslate2 refuses a compute type the device cannot run, and faster-whisper's error for it reads like a
+    bad model: say the real reason first."""
+    try:
+        supported = ctranslate2.get_supported_compute_types(device)
+    except (RuntimeError, ValueError):
+        return  # no such device here (CUDA without a GPU): the load itself says so
+    if compute_type not in supported and compute_type != "default":
+        choices = ", ".join(sorted(supported))
+        raise ModelError(f"compute type {compute_type!r} is not supported on {device} (supported: {choices}, or auto)")
 
 
 def _looks_like_path(location: str) -> bool:

@@ -11,9 +11,7 @@ from rich.text import Text
 
 from api.cli.common import phrasebook_or_exit, settings_or_exit
 from api.cli.output import ExitCode, err, error, fail, out, plain
-from scoring import PhrasebookError
-from scoring.cases import coverage_problems, load_cases, run_cases
-from scoring.sources import source_problems
+from scoring import PhrasebookError, coverage_problems, load_cases, run_cases, source_problems
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help="Inspect and test the phrasebooks.")
 

@@ -19,12 +19,19 @@ from rich.text import Text
 from api.cli.common import phrasebook_or_exit, transcribe_all
 from api.cli.output import ExitCode, error, fail, out, plain, warning, write_json_line
 from api.ingest import AUDIO_SUFFIXES, Call, read_cti, read_transcripts
-from scoring import Phrasebook, Scorecard, Verdict, score
-from scoring.evaluate import LABELS_SUFFIX, Evaluation, Labels, evaluate, read_labels
-from scoring.findings import Category
-from transcribe import TranscribeError
-from transcribe.errors import one_line
-from transcribe.types import Role
+from scoring import (
+    LABELS_SUFFIX,
+    Category,
+    Evaluation,
+    Labels,
+    Phrasebook,
+    Scorecard,
+    Verdict,
+    evaluate,
+    read_labels,
+    score,
+)
+from transcribe import Role, TranscribeError, one_line
 
 
 def score_files(

@@ -14,10 +14,7 @@ from multiprocessing.synchronize import Barrier
 from pathlib import Path
 from types import TracebackType
 
-from transcribe import Transcript
-from transcribe.errors import AudioError, ModelError, TranscribeError, one_line
-from transcribe.options import TranscribeOptions
-from transcribe.transcriber import Transcriber
+from transcribe import AudioError, ModelError, TranscribeError, TranscribeOptions, Transcriber, Transcript, one_line
 
 Outcome = Transcript | TranscribeError
 _READY_TIMEOUT_S = 600

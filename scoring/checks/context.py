@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import operator
+from collections import defaultdict
 from dataclasses import dataclass, field
 from functools import cache, cached_property
 from typing import Any
@@ -10,7 +11,7 @@ from typing import Any
 from scoring.findings import Finding, Verdict
 from scoring.hangup import Hangup
 from scoring.matching import CallText, Hit, MatchOptions, Phrase, find_char, fuzzy_find, overlaps
-from scoring.phrasebook import Match, Phrasebook, Window
+from scoring.phrasebook import Match, Phrasebook, Timing, Window
 from transcribe.types import Role, Span, Transcript
 
 
@@ -23,6 +24,7 @@ class Context:
     hangup: Hangup
     _turns: dict[Role | None, list[int]] = field(default_factory=dict)
     _spans: dict[tuple[int, ...], tuple[float, float] | None] = field(default_factory=dict)
+    _by_turn: dict[str, dict[int, list[Hit]]] = field(default_factory=dict)
 
     # --- scopes -------------------------------------------------------------------------------------------------
     def turns(self, role: Role | None) -> list[int]:
@@ -112,9 +114,22 @@ class Context:
             return False
         return not match.word_boundary or self.text.on_word_boundaries(hit.segment, hit.start, hit.end)
 
+    def _exact_in_turn(self, phrase: str, index: int) -> list[Hit]:
+        """One turn's exact hits. Grouped once per phrase: scanning every hit of the call for each hit to excuse
+        was quadratic (61 s for a 3-hour call of a pattern hit on every character and an exception)."""
+        compiled = self.book.phrases[phrase]
+        if compiled.literal is not None and len(compiled.literal) == 1:
+            return find_char(self.text, [index], compiled)
+        if phrase not in self._by_turn:
+            grouped: dict[int, list[Hit]] = defaultdict(list)
+            for hit in self.exact.get(phrase, []):
+                grouped[hit.segment].append(hit)
+            self._by_turn[phrase] = grouped
+        return self._by_turn[phrase].get(index, [])
+
     def _excused(self, hit: Hit, exceptions: list[str]) -> Hit | None:
         for phrase in exceptions:
-            found = overlaps(hit, self._exact(phrase, [hit.segment]))
+            found = overlaps(hit, self._exact_in_turn(phrase, hit.segment))
             if found is not None:
                 return found
         return None
@@ -193,17 +208,23 @@ class Context:
         key = tuple(indices)
         if key not in self._spans:
             segments = self.transcript.segments
-            span = min(segments[i].start for i in key), max(segments[i].end for i in key)
-            self._spans[key] = span if key else None
+            # an empty scope (a window no turn of the role falls in) has no span: never raise
+            self._spans[key] = (min(segments[i].start for i in key), max(segments[i].end for i in key)) if key else None
         return self._spans[key]
 
     # --- timing -------------------------------------------------------------------------------------------------
+    @property
+    def timing(self) -> Timing:
+        """The call-wide timing tolerances of `scorecard.yaml` (`timing:`)."""
+        return self.book.policy.timing
+
     @cached_property
     def silences(self) -> list[Span]:
         """Gaps where neither party is heard, between the first and the last speech of the call."""
         spans: list[Span] = [(s.start, s.end) for s in self.transcript.segments]
+        margin = self.timing.tone_margin_s
         for channel in self.transcript.channels:
-            spans += [s for s in channel.speech_spans if not inside_any(s, channel.tone_spans)]
+            spans += [s for s in channel.speech_spans if not inside_any(s, channel.tone_spans, margin)]
         spans.sort()
         gaps: list[Span] = []
         reach = spans[0][1] if spans else 0.0
@@ -215,8 +236,8 @@ class Context:
         return gaps
 
 
-def inside_any(span: Span, others: tuple[Span, ...]) -> bool:
-    return any(o[0] - 0.1 <= span[0] and span[1] <= o[1] + 0.1 for o in others)
+def inside_any(span: Span, others: tuple[Span, ...], margin: float) -> bool:
+    return any(o[0] - margin <= span[0] and span[1] <= o[1] + margin for o in others)
 
 
 _BY_PLACE = operator.itemgetter(1, 2)  # Hit (segment, start): earliest first

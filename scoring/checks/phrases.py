@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import re
-
 from scoring.checks.context import Context
 from scoring.findings import Finding, Verdict
 from scoring.matching import Hit
@@ -47,10 +45,14 @@ def regex_absent(rule: RegexAbsent, ctx: Context) -> Finding:
         return ctx.finding(rule, Verdict.NA, f"no {rule.role or 'speech'} heard")
     indices = ctx.scope(rule.role, rule.window)
     view = ctx.text.view(indices)
-    excluded = [m.span() for pattern in rule.exclude for m in re.finditer(pattern, view.normal)]
+    occurring = ctx.book.prefilters[rule.id].Match(view.normal)  # None when no pattern occurs: the usual case
+    if not occurring:
+        return ctx.finding(rule, Verdict.PASS, "none heard", *(ctx.span_of(indices) or (None, None)))
+    regexes = ctx.book.regexes
+    excluded = [m.span() for pattern in rule.exclude for m in regexes[pattern].finditer(view.normal)]
     hits: list[Hit] = []
-    for pattern in rule.patterns:
-        for m in re.finditer(pattern, view.normal):
+    for pattern in (rule.patterns[i] for i in sorted(occurring)):
+        for m in regexes[pattern].finditer(view.normal):
             if m.end() == m.start() or any(s < m.end() and m.start() < e for s, e in excluded):
                 continue
             segment, start, end = view.locate(m.start(), m.end())

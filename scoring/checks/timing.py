@@ -44,7 +44,7 @@ def _longest_unexcused(
         length = gap[1] - gap[0]
         if length <= rule.max_s:
             continue
-        if length <= rule.hold_max_s and _held(ctx, gap[0], rule.hold_phrases, rule, by=excused_by):
+        if length <= rule.hold_max_s and _held(ctx, gap[0], rule.hold_phrases, rule, rule.lookback_s, excused_by):
             continue
         if worst is None or length > worst[0]:
             worst = (length, gap)
@@ -72,7 +72,7 @@ def response_latency(rule: ResponseLatency, ctx: Context) -> Finding:
             continue
         answered += 1
         wait = after.start - before.end
-        late = wait > rule.max_s and not _held(ctx, before.end, rule.hold_phrases, rule)
+        late = wait > rule.max_s and not _held(ctx, before.end, rule.hold_phrases, rule, rule.lookback_s)
         if late and (slowest is None or wait > slowest[0]):
             slowest = (wait, before.end, after.start)
     if not answered:
@@ -89,7 +89,7 @@ def interruption(rule: Interruption, ctx: Context) -> Finding:
     agent, client = transcript.channel_for("agent"), transcript.channel_for("client")
     if agent is None or client is None or agent is client or not transcript.roles_confident:
         return ctx.finding(rule, Verdict.NA, "one channel: overlapping speech cannot be seen")
-    client_spans = [s for s in client.speech_spans if not inside_any(s, client.tone_spans)]
+    client_spans = [s for s in client.speech_spans if not inside_any(s, client.tone_spans, ctx.timing.tone_margin_s)]
     minimum = rule.min_overlap_ms / 1000
     # Most agent turns start while the client is silent. Client spans by start, with the furthest end reached so
     # far, tell that with one bisection; only the rare agent start that someone's speech spans is checked in full.
@@ -141,23 +141,24 @@ def unanswered_question(rule: UnansweredQuestion, ctx: Context) -> Finding:
 
 
 def _held(
-    ctx: Context, at: float, phrases: list[str], rule: object, lookback_s: float = 15.0, by: Role | None = "agent"
+    ctx: Context, at: float, phrases: list[str], rule: object, lookback_s: float, by: Role | None = "agent"
 ) -> bool:
     """Whether the agent (`by`; None: anyone) said one of `phrases` in the `lookback_s` before `at`."""
     if not phrases:
         return False
     segments = ctx.transcript.segments
+    slack = ctx.timing.hold_phrase_slack_s
     indices = [
         i
         for i, s in enumerate(segments)
-        if (by is None or s.role == by) and s.start <= at + 0.5 and s.end >= at - lookback_s
+        if (by is None or s.role == by) and s.start <= at + slack and s.end >= at - lookback_s
     ]
     return bool(indices) and bool(ctx.find(phrases, indices, rule.match, windowed=True, first_only=True))  # type: ignore[attr-defined]
 
 
 def _clients_turn(ctx: Context, gap: Span) -> bool:
     """The agent spoke last and the client speaks next: the client was thinking, not kept waiting."""
-    segments = ctx.transcript.segments
-    before = max((s for s in segments if s.end <= gap[0] + 0.05), key=lambda s: s.end, default=None)
-    after = min((s for s in segments if s.start >= gap[1] - 0.05), key=lambda s: s.start, default=None)
+    segments, slack = ctx.transcript.segments, ctx.timing.turn_slack_s
+    before = max((s for s in segments if s.end <= gap[0] + slack), key=lambda s: s.end, default=None)
+    after = min((s for s in segments if s.start >= gap[1] - slack), key=lambda s: s.start, default=None)
     return before is not None and after is not None and before.role == "agent" and after.role == "client"
