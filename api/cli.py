@@ -13,9 +13,9 @@ from rich.console import Console
 from rich.table import Table
 
 from api import score_cli
-from api.config import Settings, get_settings
+from api.config import MAX_WORKERS, Settings, get_settings
+from api.worker import TranscriberPool, default_workers
 from transcribe import ModelError, TranscribeError, Transcript
-from transcribe.batch import TranscriberPool, default_workers
 
 EXIT_BAD_INPUT = 1  # at least one file could not be processed; the others were
 EXIT_CONFIG = 2  # configuration or model problem: nothing was processed
@@ -47,7 +47,9 @@ def _fail(message: str, code: int) -> typer.Exit:
 def transcribe(
     files: Annotated[list[Path], typer.Argument(help="audio files (WAV, MP3, M4A, OGG, FLAC, AMR…)")],
     as_json: Annotated[bool, typer.Option("--json", help="one JSON transcript per line (JSON Lines)")] = False,
-    workers: Annotated[int | None, typer.Option(help="parallel processes (default: CALLQA_WORKERS or cores)")] = None,
+    workers: Annotated[
+        int | None, typer.Option(min=0, max=MAX_WORKERS, help="parallel processes (default: CALLQA_WORKERS or cores)")
+    ] = None,
 ) -> None:
     """Transcribe calls into role-labelled Mandarin transcripts."""
     settings = _settings()

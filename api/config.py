@@ -16,6 +16,8 @@ from transcribe import TranscribeOptions
 _BUNDLED_PHRASEBOOKS = Path(__file__).resolve().parent.parent / "phrasebooks"
 # The standards' seed documents that rules cite, where a checkout keeps them beside the repository.
 _SIBLING_SEEDS = Path(__file__).resolve().parent.parent.parent / "shared" / "seeds"
+# Each worker holds its own model (~0.3 GB for base) and one core's work: beyond 4 per core only memory grows.
+MAX_WORKERS = min(64, 4 * len(os.sched_getaffinity(0)))
 
 
 class Settings(BaseSettings):
@@ -29,7 +31,12 @@ class Settings(BaseSettings):
     agent_channel: Literal["left", "right"] = "left"
     vad_threshold: float = Field(0.3, gt=0.0, lt=1.0)
     max_duration_s: float = Field(3 * 3600, gt=0, description="longer recordings are refused before decoding")
-    workers: int = Field(0, ge=0, description="local transcription processes; 0 = one per CPU core")
+    workers: int = Field(
+        0,
+        ge=0,
+        le=MAX_WORKERS,
+        description=f"local transcription processes; 0 = one per CPU core, at most {MAX_WORKERS}",
+    )
     phrasebooks_dir: Path = Field(_BUNDLED_PHRASEBOOKS, description="directory of the scoring rules (YAML)")
     seeds_dir: Path | None = Field(
         None, description="seed documents the rules' `source` cite (default: ../shared/seeds beside the repository)"

@@ -19,6 +19,7 @@ import typer
 import yaml
 from rich.table import Table
 
+from api.config import MAX_WORKERS
 from scoring import Phrasebook, PhrasebookError, Scorecard, Verdict, load_phrasebooks, score
 from scoring.cases import coverage_problems, load_cases, run_cases
 from scoring.evaluate import LABELS_SUFFIX, Evaluation, Labels, evaluate, read_labels
@@ -52,7 +53,9 @@ def score_files(
         list[Path] | None, typer.Argument(help="audio files; a NAME.json beside one is its CTI data")
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="one JSON scorecard per line (JSON Lines)")] = False,
-    workers: Annotated[int | None, typer.Option(help="parallel processes (default: CALLQA_WORKERS or cores)")] = None,
+    workers: Annotated[
+        int | None, typer.Option(min=0, max=MAX_WORKERS, help="parallel processes (default: CALLQA_WORKERS or cores)")
+    ] = None,
     transcripts: Annotated[
         Path | None, typer.Option(help="score these transcripts (JSON Lines from `callqa transcribe --json`)")
     ] = None,
@@ -84,7 +87,9 @@ def score_files(
 
 def evaluate_directory(
     directory: Annotated[Path, typer.Argument(help="folder of audio files with NAME.labels.json beside them")],
-    workers: Annotated[int | None, typer.Option(help="parallel processes (default: CALLQA_WORKERS or cores)")] = None,
+    workers: Annotated[
+        int | None, typer.Option(min=0, max=MAX_WORKERS, help="parallel processes (default: CALLQA_WORKERS or cores)")
+    ] = None,
 ) -> None:
     """Compare verdicts with the labels of every labelled call in DIRECTORY: precision/recall and confusion."""
     cli = _cli()
@@ -220,7 +225,7 @@ def _transcripts(files: list[Path], transcripts: Path | None, workers: int | Non
         yield from _read_transcripts(transcripts)
     if not files:
         return
-    from transcribe.batch import TranscriberPool, default_workers
+    from api.worker import TranscriberPool, default_workers
 
     settings = cli._settings()
     count = min(workers or settings.workers or default_workers(), len(files))

@@ -16,9 +16,9 @@ from pathlib import Path
 
 from faster_whisper import WhisperModel, decode_audio
 
+from api.worker import TranscriberPool, default_workers
 from transcribe import TranscribeOptions, Transcript
 from transcribe.audio import probe
-from transcribe.batch import TranscriberPool, default_workers
 from transcribe.cer import character_error_rate
 from transcribe.model_files import resolve_model
 

@@ -6,10 +6,10 @@ from pathlib import Path
 
 import pytest
 
+from api.worker import TranscriberPool, default_workers
 from scoring import load_phrasebooks, score
 from scoring.evaluate import evaluate, read_labels
 from transcribe import TranscribeOptions
-from transcribe.batch import TranscriberPool, default_workers
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLES = ROOT / "samples"
