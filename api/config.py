@@ -16,7 +16,7 @@ from transcribe import TranscribeOptions
 _BUNDLED_PHRASEBOOKS = Path(__file__).resolve().parent.parent / "phrasebooks"
 # The standards' seed documents that rules cite, where a checkout keeps them beside the repository.
 _SIBLING_SEEDS = Path(__file__).resolve().parent.parent.parent / "shared" / "seeds"
-# Each worker holds its own model (~0.3 GB for base) and one core's work: beyond 4 per core only memory grows.
+# Each worker holds its own model and uses one core: beyond a few per core only memory use grows.
 MAX_WORKERS = min(64, 4 * len(os.sched_getaffinity(0)))
 
 

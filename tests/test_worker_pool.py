@@ -126,3 +126,47 @@ def test_out_of_range_workers_are_refused_before_any_model_loads(
     )
     assert result.returncode == 2
     assert message in result.stderr and "Traceback" not in result.stderr
+
+
+_SAMPLES = sorted((ROOT / "samples").glob("*.mp3"))[:4]
+
+
+def _score_in_background() -> subprocess.Popen[str]:
+    command = [sys.executable, "-c", "from api.cli import main; main()", "score", *map(str, _SAMPLES), "--json"]
+    return subprocess.Popen(
+        [*command, "--workers", "2"], cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
+
+
+@pytest.mark.slow
+def test_killing_a_busy_worker_costs_no_file_and_no_hang() -> None:
+    with _score_in_background() as main:
+        try:
+            assert main.stdout is not None
+            first = main.stdout.readline()  # one file done: both workers now hold one of the next files
+            victim = _workers(psutil.Process(main.pid))[0]
+            victim.kill()
+            rest, stderr = main.communicate(timeout=300)
+        finally:
+            main.kill()
+    assert main.returncode == 0, stderr
+    assert stderr == ""
+    lines = [first, *rest.splitlines()]
+    assert len(lines) == len(_SAMPLES)  # the killed worker's file was tried again on a fresh worker
+
+
+@pytest.mark.slow
+def test_sigterm_stops_the_whole_run_at_once() -> None:
+    with _score_in_background() as main:
+        try:
+            assert main.stdout is not None
+            main.stdout.readline()
+            workers = _workers(psutil.Process(main.pid))
+            main.terminate()
+            _, stderr = main.communicate(timeout=30)
+        finally:
+            main.kill()
+    assert main.returncode == 128 + signal.SIGTERM
+    assert stderr == ""
+    _, alive = psutil.wait_procs(workers, timeout=5)
+    assert alive == []

@@ -29,6 +29,8 @@ from pathlib import Path
 from types import FrameType, TracebackType
 from typing import Any, Protocol
 
+from tqdm import tqdm
+
 from transcribe import AudioError, ModelError, TranscribeError, TranscribeOptions, Transcriber, Transcript
 from transcribe.errors import one_line
 
@@ -255,6 +257,9 @@ def _attempt(transcriber: _Transcribes, path: Path, hotwords: tuple[str, ...]) -
 
 def _serve(load: Loader, options: TranscribeOptions, conn: Connection) -> None:
     """A worker process: load the model once, report, then transcribe one file per message until EOF."""
+    # faster-whisper's tqdm would make a named semaphore in each worker, which a killed worker leaves to the
+    # resource tracker's "leaked semaphore" warning. It shows no bar here and shares nothing: a thread lock does.
+    tqdm.set_lock(threading.RLock())
     try:
         transcriber = load(options)
     except TranscribeError as exc:
