@@ -49,6 +49,16 @@ def test_a_dead_worker_costs_only_its_file_which_is_retried_once(tmp_path: Path)
     assert _workers(psutil.Process()) == []
 
 
+def test_a_worker_that_died_while_idle_is_replaced_and_costs_no_file(tmp_path: Path) -> None:
+    names = ["a", "die-once-b", "c", "d"]
+    with TranscriberPool(TranscribeOptions(), workers=2, load=StandIn) as pool:
+        for worker in _workers(psutil.Process()):
+            worker.kill()
+            worker.wait(10)
+        results = [outcome for _, outcome in pool.transcribe([tmp_path / n for n in names])]
+    assert all(isinstance(outcome, Transcript) for outcome in results), results
+
+
 def test_a_model_that_cannot_load_is_one_model_error_not_a_respawn_loop() -> None:
     start = time.monotonic()
     with pytest.raises(ModelError, match=r"^transcription worker failed to start: RuntimeError: no model here$"):

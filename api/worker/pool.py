@@ -14,7 +14,6 @@ Pipes also need no named semaphores, so a killed process leaves no "leaked semap
 
 from __future__ import annotations
 
-import contextlib
 import multiprocessing
 import os
 import signal
@@ -151,8 +150,10 @@ class TranscriberPool:
             job.tries += 1
             worker.job = job
             worker.deadline = time.monotonic() + self.timeout_s if self.timeout_s else float("inf")
-            with contextlib.suppress(OSError):  # died while idle: _collect reads EOF and replaces it
+            try:
                 worker.conn.send((job.path, words))
+            except OSError:  # died while idle: _collect reads EOF and replaces it; the file was not tried
+                job.tries -= 1
 
     def _collect(self, todo: deque[_Job], done: dict[int, Outcome]) -> None:
         busy = [worker for worker in self._pool if worker.job is not None]
