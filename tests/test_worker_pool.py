@@ -7,6 +7,7 @@ import signal
 import subprocess
 import sys
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import psutil
@@ -57,6 +58,18 @@ def test_a_worker_that_died_while_idle_is_replaced_and_costs_no_file(tmp_path: P
             worker.wait(10)
         results = [outcome for _, outcome in pool.transcribe([tmp_path / n for n in names])]
     assert all(isinstance(outcome, Transcript) for outcome in results), results
+
+
+def test_the_pool_runs_outside_the_main_thread_too(tmp_path: Path) -> None:
+    """A server runs it in a worker thread, where no signal handler may be set."""
+    with ThreadPoolExecutor(1) as thread:
+        results = thread.submit(_run_stand_ins, [tmp_path / "a", tmp_path / "die-once-b"]).result(timeout=60)
+    assert all(isinstance(outcome, Transcript) for outcome in results), results
+
+
+def _run_stand_ins(paths: list[Path]) -> list[object]:
+    with TranscriberPool(TranscribeOptions(), workers=2, load=StandIn) as pool:
+        return [outcome for _, outcome in pool.transcribe(paths)]
 
 
 def test_a_model_that_cannot_load_is_one_model_error_not_a_respawn_loop() -> None:

@@ -134,11 +134,13 @@ class TranscriberPool:
         process = self._context.Process(target=_serve, args=(self._load, self._options, theirs), daemon=True)
         # Ctrl+C signals the whole process group; the main process stops the workers. A worker inherits an
         # ignored SIGINT from the start, so no KeyboardInterrupt traceback while it is still importing.
-        previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+        main = threading.current_thread() is threading.main_thread()  # only it may set signal handlers
+        previous = signal.signal(signal.SIGINT, signal.SIG_IGN) if main else None
         try:
             process.start()
         finally:
-            signal.signal(signal.SIGINT, previous)
+            if main:
+                signal.signal(signal.SIGINT, previous)
         theirs.close()  # the worker's end lives in the worker only: its death is then EOF on ours
         return _Worker(process, ours)
 
