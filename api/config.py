@@ -16,6 +16,8 @@ from transcribe import TranscribeOptions
 
 # Decoded audio is held in memory for the whole call; a day is far beyond any real recording.
 MAX_DURATION_LIMIT_S = 24 * 3600
+# Each worker holds its own model and uses one core: beyond a few per core only memory use grows.
+MAX_WORKERS = min(64, 4 * len(os.sched_getaffinity(0)))
 
 
 class Settings(BaseSettings):
@@ -34,7 +36,12 @@ class Settings(BaseSettings):
     max_duration_s: float = Field(
         3 * 3600, gt=0, le=MAX_DURATION_LIMIT_S, description="longer recordings are refused before decoding"
     )
-    workers: int = Field(0, ge=0, description="local transcription processes; 0 = one per CPU core")
+    workers: int = Field(
+        0,
+        ge=0,
+        le=MAX_WORKERS,
+        description=f"local transcription processes; 0 = one per CPU core, at most {MAX_WORKERS}",
+    )
     phrasebooks_dir: Path = Field(phrasebooks.DIRECTORY, description="directory of the scoring rules (YAML)")
     seeds_dir: Path = Field(
         phrasebooks.STANDARDS, description="the standards' documents that rules cite (default: the bundled copy)"

@@ -4,13 +4,20 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from pathlib import Path
+from typing import Annotated
+
+import typer
 
 from api.cli.output import ExitCode, fail
-from api.config import Settings, get_settings
+from api.config import MAX_WORKERS, Settings, get_settings
 from api.errors import ConfigError
 from api.worker import TranscriberPool, default_workers
 from scoring import Phrasebook, PhrasebookError, load_phrasebooks
 from transcribe import ModelError, TranscribeError, Transcript
+
+WorkersOption = Annotated[
+    int | None, typer.Option(min=0, max=MAX_WORKERS, help="parallel processes (default: CALLQA_WORKERS or cores)")
+]
 
 
 def settings_or_exit() -> Settings:

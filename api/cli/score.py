@@ -16,7 +16,7 @@ from rich.console import RenderableType
 from rich.table import Table
 from rich.text import Text
 
-from api.cli.common import phrasebook_or_exit, transcribe_all
+from api.cli.common import WorkersOption, phrasebook_or_exit, transcribe_all
 from api.cli.output import ExitCode, error, fail, out, plain, warning, write_json_line
 from api.ingest import AUDIO_SUFFIXES, Call, read_cti, read_transcripts
 from scoring import (
@@ -39,7 +39,7 @@ def score_files(
         list[Path] | None, typer.Argument(help="audio files; a NAME.json beside one is its CTI data", readable=False)
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="one JSON scorecard per line (JSON Lines)")] = False,
-    workers: Annotated[int | None, typer.Option(help="parallel processes (default: CALLQA_WORKERS or cores)")] = None,
+    workers: WorkersOption = None,
     transcripts: Annotated[
         Path | None,
         typer.Option(help="transcripts to score (JSON Lines of `callqa transcribe --json`; - = stdin)", readable=False),
@@ -70,7 +70,7 @@ def evaluate_directory(
     directory: Annotated[
         Path, typer.Argument(help="folder of audio files with NAME.labels.json beside them", readable=False)
     ],
-    workers: Annotated[int | None, typer.Option(help="parallel processes (default: CALLQA_WORKERS or cores)")] = None,
+    workers: WorkersOption = None,
 ) -> None:
     """Compare verdicts with the labels of every labelled call in DIRECTORY: precision/recall and confusion."""
     book = phrasebook_or_exit()

@@ -10,7 +10,7 @@ import typer
 from rich.console import RenderableType
 from rich.table import Table
 
-from api.cli.common import transcribe_all
+from api.cli.common import WorkersOption, transcribe_all
 from api.cli.output import ExitCode, error, out, plain, write_json_line
 from transcribe import TranscribeError, Transcript
 
@@ -18,7 +18,7 @@ from transcribe import TranscribeError, Transcript
 def transcribe_files(
     files: Annotated[list[Path], typer.Argument(help="audio files (WAV, MP3, M4A, OGG, FLAC, AMR…)", readable=False)],
     as_json: Annotated[bool, typer.Option("--json", help="one JSON transcript per line (JSON Lines)")] = False,
-    workers: Annotated[int | None, typer.Option(help="parallel processes (default: CALLQA_WORKERS or cores)")] = None,
+    workers: WorkersOption = None,
 ) -> None:
     """Transcribe calls into role-labelled Mandarin transcripts."""
     failures = 0

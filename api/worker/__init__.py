@@ -1,5 +1,5 @@
-"""Where transcription runs: the local process pool (and, beyond one machine, Celery tasks)."""
+"""Where transcription runs: the local process pool (and, later, the Celery tasks)."""
 
-from api.worker.pool import TranscriberPool, default_workers
+from api.worker.pool import Outcome, TranscriberPool, default_workers
 
-__all__ = ["TranscriberPool", "default_workers"]
+__all__ = ["Outcome", "TranscriberPool", "default_workers"]
