@@ -1,7 +1,12 @@
-"""Read audio files with PyAV: metadata first (cheap, before any decoding), then per-channel 16 kHz float PCM."""
+"""Read audio files with PyAV: metadata first (cheap, before any decoding), then per-channel 16 kHz PCM.
+
+PCM is held as int16 (a 3-hour stereo call is 691 MB, against 1.38 GB as float32) and converted to float32
+only in bounded windows, where a stage needs it (`as_float`).
+"""
 
 from __future__ import annotations
 
+import stat
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -11,7 +16,11 @@ import numpy as np
 from transcribe.errors import AudioError
 
 SAMPLE_RATE = 16_000  # what Whisper and Silero expect
+# A file is truncated when more than max(1 s, 1 %) of its stated length does not decode. Encoder priming and
+# padding differ by tens of ms (the 10 samples: at most 0.05 s); a cut copy misses seconds to minutes.
 _TRUNCATION_TOLERANCE_S = 1.0
+_TRUNCATION_TOLERANCE_SHARE = 0.01
+_INT16_SCALE = 1 / 32768
 _MAX_REFUSED_SHARE = 0.5
 # Headerless stream formats: their duration is a bit-rate estimate (DTX pauses in AMR make it far off).
 _LENGTH_GUESSED_FORMATS = frozenset({"amr", "amrnb", "amrwb", "aac"})
@@ -26,6 +35,8 @@ class AudioInfo:
     codec: str
     # False for headerless streams (raw AMR, ADTS AAC), whose length FFmpeg guesses from the bit rate
     duration_exact: bool = True
+    # a WAV whose data runs past the size its header declares: decoded to the end of the file
+    ignore_length: bool = False
 
 
 def probe(path: Path) -> AudioInfo:
@@ -33,8 +44,11 @@ def probe(path: Path) -> AudioInfo:
     name = str(path)
     if not path.exists():
         raise AudioError(name, "file not found")
-    if path.is_dir():
+    mode = path.stat().st_mode
+    if stat.S_ISDIR(mode):
         raise AudioError(name, "is a directory, not an audio file")
+    if not stat.S_ISREG(mode):  # checked before opening: opening a FIFO would block, /dev/zero never ends
+        raise AudioError(name, "not a regular file")
     if path.stat().st_size == 0:
         raise AudioError(name, "empty file")
     try:
@@ -45,16 +59,21 @@ def probe(path: Path) -> AudioInfo:
             stream = streams[0]
             if stream.codec_context is None:  # FFmpeg found a stream but has no decoder for it
                 raise AudioError(name, "unknown or unsupported audio codec")
+            if not stream.codec_context.channels or not stream.codec_context.sample_rate:
+                # FFmpeg's MP3 probe accepts random bytes that happen to hold a frame sync word
+                raise AudioError(name, "not a readable audio file (no decodable audio found)")
             duration = _metadata_duration(container, stream)
-            if container.format.name == "wav":
-                duration = _wav_declared_duration(path) or duration
+            wav = _wav_lengths(path) if container.format.name == "wav" else None
+            if wav is not None:
+                duration = max(wav)  # declared when cut short (the truncation check compares), else all present
             return AudioInfo(
                 path=name,
                 duration=duration,
                 duration_exact=container.format.name not in _LENGTH_GUESSED_FORMATS,
-                sample_rate=int(stream.codec_context.sample_rate or 0),
-                channel_count=int(stream.codec_context.channels or 0),
+                sample_rate=int(stream.codec_context.sample_rate),
+                channel_count=int(stream.codec_context.channels),
                 codec=stream.codec_context.name,
+                ignore_length=wav is not None and wav[1] > wav[0],
             )
     except AudioError:
         raise
@@ -63,49 +82,80 @@ def probe(path: Path) -> AudioInfo:
 
 
 def decode(info: AudioInfo, max_duration: float) -> np.ndarray:
-    """Decode to float32 array of shape (channels, samples) at 16 kHz; stop early past `max_duration`.
+    """Decode to an int16 array of shape (channels, samples) at 16 kHz; refuse past `max_duration`.
 
-    A packet the decoder refuses becomes silence of the packet's length, so the timeline stays true: mobile
-    AMR recordings carry comfort-noise (SID) frames during pauses that FFmpeg's decoder does not implement.
-    Those frames are a few bytes each, so a file is corrupt when most of its *bytes* cannot be decoded.
+    The buffer is sized from the probed length and grown only when the file holds more, so the call is never
+    held twice. A packet the decoder refuses becomes silence of the packet's length, so the timeline stays
+    true: mobile AMR recordings carry comfort-noise (SID) frames during pauses that FFmpeg's decoder does not
+    implement. Those frames are a few bytes each, so a file is corrupt when most of its *bytes* cannot be decoded.
     """
     name = info.path
     layout = "stereo" if info.channel_count == 2 else "mono"
-    resampler = av.AudioResampler(format="fltp", layout=layout, rate=SAMPLE_RATE)
-    chunks: list[np.ndarray] = []
-    decoded = 0
-    refused_bytes = total_bytes = 0
+    resampler = av.AudioResampler(format="s16p", layout=layout, rate=SAMPLE_RATE)
     limit = int(max_duration * SAMPLE_RATE) + SAMPLE_RATE
+    slack = 1.01 if info.duration_exact else 1.25  # bit-rate guesses are rough; unwritten capacity costs no RAM
+    buffer = _Buffer(info.channel_count, min(limit, int(((info.duration or 600) * slack + 2) * SAMPLE_RATE)))
+    refused_bytes = total_bytes = 0
+    options = {"ignore_length": "1"} if info.ignore_length else {}
     try:
-        with av.open(name, metadata_errors="ignore") as container:
+        with av.open(name, metadata_errors="ignore", options=options) as container:
             for packet in container.demux(audio=0):
                 total_bytes += packet.size
                 try:
                     frames = packet.decode()
                 except (av.error.FFmpegError, ValueError):
-                    gap = _packet_samples(packet)
-                    chunks.append(np.zeros((info.channel_count, gap), dtype=np.float32))
-                    decoded += gap
+                    buffer.skip(_packet_samples(packet))
                     refused_bytes += packet.size
                     continue
                 for frame in frames:
                     frame.pts = None  # resample by sample count; broken timestamps must not drop audio
                     for out in resampler.resample(frame):
-                        chunks.append(out.to_ndarray())
-                        decoded += out.samples
-                if decoded > limit:
+                        buffer.append(out.to_ndarray())
+                if buffer.length > limit:
                     raise AudioError(name, f"longer than the {hms(max_duration)} limit")
             for out in resampler.resample(None):
-                chunks.append(out.to_ndarray())
+                buffer.append(out.to_ndarray())
     except AudioError:
         raise
     except (av.error.FFmpegError, ValueError) as exc:
         raise AudioError(name, f"corrupt or truncated audio ({_short(exc)})") from None
-    if not chunks or refused_bytes > _MAX_REFUSED_SHARE * total_bytes:
+    if buffer.length == 0 or refused_bytes > _MAX_REFUSED_SHARE * total_bytes:
         raise AudioError(name, "corrupt or truncated audio (most of it cannot be decoded)")
-    audio = np.concatenate(chunks, axis=1).astype(np.float32, copy=False)
-    _check_not_truncated(info, audio.shape[1] / SAMPLE_RATE)
-    return audio
+    _check_not_truncated(info, buffer.length / SAMPLE_RATE)
+    return buffer.pcm()
+
+
+def as_float(pcm: np.ndarray) -> np.ndarray:
+    """float32 in -1..1 of a (bounded) window of int16 PCM; float input is returned as float32."""
+    if pcm.dtype == np.int16:
+        return pcm.astype(np.float32) * np.float32(_INT16_SCALE)
+    return pcm.astype(np.float32, copy=False)
+
+
+class _Buffer:
+    """Decoded samples written in place into a preallocated array; grown (by a quarter) only when it is full."""
+
+    def __init__(self, channels: int, capacity: int) -> None:
+        self._data = np.zeros((channels, max(capacity, SAMPLE_RATE)), dtype=np.int16)
+        self.length = 0
+
+    def append(self, samples: np.ndarray) -> None:
+        self._reserve(samples.shape[1])
+        self._data[:, self.length : self.length + samples.shape[1]] = samples
+        self.length += samples.shape[1]
+
+    def skip(self, count: int) -> None:
+        self._reserve(count)
+        self.length += count  # the buffer is zeros already: silence
+
+    def pcm(self) -> np.ndarray:
+        return self._data[:, : self.length]
+
+    def _reserve(self, count: int) -> None:
+        if self.length + count > self._data.shape[1]:
+            grown = np.zeros((self._data.shape[0], (self.length + count) * 5 // 4), dtype=np.int16)
+            grown[:, : self.length] = self._data[:, : self.length]
+            self._data = grown
 
 
 def _packet_samples(packet: av.Packet) -> int:
@@ -116,12 +166,8 @@ def _packet_samples(packet: av.Packet) -> int:
 
 def _check_not_truncated(info: AudioInfo, decoded_seconds: float) -> None:
     declared = info.duration
-    if (
-        declared
-        and info.duration_exact
-        and decoded_seconds < declared * 0.9
-        and declared - decoded_seconds > _TRUNCATION_TOLERANCE_S
-    ):
+    tolerance = max(_TRUNCATION_TOLERANCE_S, _TRUNCATION_TOLERANCE_SHARE * (declared or 0.0))
+    if declared and info.duration_exact and declared - decoded_seconds > tolerance:
         raise AudioError(
             info.path,
             f"truncated or corrupt: header says {declared:.1f} s, only {decoded_seconds:.1f} s decodable",
@@ -136,9 +182,11 @@ def _metadata_duration(container: av.container.InputContainer, stream: av.audio.
     return None
 
 
-def _wav_declared_duration(path: Path) -> float | None:
-    """The length a WAV header declares for its data. FFmpeg sizes a WAV by the bytes present, so a copy cut short
-    would pass as a shorter call; a recorder still writing (size 0 or 0xFFFFFFFF) declares nothing."""
+def _wav_lengths(path: Path) -> tuple[float, float] | None:
+    """(declared, present) seconds of a plain WAV's data chunk. FFmpeg sizes a WAV by the bytes present, so a copy
+    cut short would pass as a shorter call, and it stops at the declared size, so a header that understates
+    its data (a recorder that wrote the size once, early) would cap the call. A recorder still writing (size 0
+    or 0xFFFFFFFF) declares nothing: None, FFmpeg reads to the end."""
     with path.open("rb") as file:
         head = file.read(4096)
     if head[:4] != b"RIFF" or head[8:12] != b"WAVE":
@@ -149,9 +197,24 @@ def _wav_declared_duration(path: Path) -> float | None:
         if chunk == b"fmt " and at + 20 <= len(head):
             byte_rate = int.from_bytes(head[at + 16 : at + 20], "little")
         if chunk == b"data":
-            return size / byte_rate if byte_rate and size not in (0, 0xFFFFFFFF) else None
+            if not byte_rate or size in (0, 0xFFFFFFFF):
+                return None
+            present = path.stat().st_size - at - 8
+            if present > size and _chunk_follows(path, at + 8 + size + (size & 1)):
+                present = size  # metadata (LIST, id3) after the audio: the header is right
+            return size / byte_rate, present / byte_rate
         at += 8 + size + (size & 1)
     return None
+
+
+def _chunk_follows(path: Path, offset: int) -> bool:
+    """Whether a RIFF chunk header (four printable ASCII bytes, a size that fits the file) starts at `offset`."""
+    with path.open("rb") as file:
+        file.seek(offset)
+        header = file.read(8)
+    if len(header) < 8 or not all(32 <= b < 127 for b in header[:4]):
+        return False
+    return offset + 8 + int.from_bytes(header[4:], "little") <= path.stat().st_size
 
 
 def hms(seconds: float) -> str:
