@@ -33,7 +33,7 @@ class AudioInfo:
     sample_rate: int
     channel_count: int
     codec: str
-    # False for headerless streams (raw AMR, ADTS AAC), whose length FFmpeg guesses from the bit rate
+    # False when FFmpeg guesses the length from the bit rate: raw AMR, ADTS AAC, MP3 without a Xing/VBRI tag
     duration_exact: bool = True
     # a WAV whose data runs past the size its header declares: decoded to the end of the file
     ignore_length: bool = False
@@ -69,7 +69,7 @@ def probe(path: Path) -> AudioInfo:
             return AudioInfo(
                 path=name,
                 duration=duration,
-                duration_exact=container.format.name not in _LENGTH_GUESSED_FORMATS,
+                duration_exact=_length_stated(path, container.format.name),
                 sample_rate=int(stream.codec_context.sample_rate),
                 channel_count=int(stream.codec_context.channels),
                 codec=stream.codec_context.name,
@@ -172,6 +172,28 @@ def _check_not_truncated(info: AudioInfo, decoded_seconds: float) -> None:
             info.path,
             f"truncated or corrupt: header says {declared:.1f} s, only {decoded_seconds:.1f} s decodable",
         )
+
+
+def check_length(info: AudioInfo, max_duration: float) -> None:
+    """Refuse a file whose stated length is over the limit, before decoding it. A guessed length (raw AAC,
+    AMR, MP3 without a length tag) refuses nothing: a 3:00:53 guess for a 2:59:40 ADTS file is only a guess,
+    and decoding stops at the limit anyway."""
+    if info.duration is not None and info.duration_exact and info.duration > max_duration:
+        raise AudioError(info.path, f"{hms(info.duration)} is longer than the {hms(max_duration)} limit")
+
+
+def _length_stated(path: Path, format_name: str) -> bool:
+    """Whether the container states its length, rather than FFmpeg guessing it from the bit rate."""
+    if format_name in _LENGTH_GUESSED_FORMATS:
+        return False
+    if format_name == "mp3":  # only a Xing/Info or VBRI tag in the first frame counts the frames
+        with path.open("rb") as file:
+            head = file.read(10)
+            skip = sum(b << (7 * (3 - i)) for i, b in enumerate(head[6:10])) + 10 if head[:3] == b"ID3" else 0
+            file.seek(skip)
+            first_frame = file.read(200)  # the tags sit 13-36 bytes into the first frame
+        return any(tag in first_frame for tag in (b"Xing", b"Info", b"VBRI"))
+    return True
 
 
 def _metadata_duration(container: av.container.InputContainer, stream: av.audio.AudioStream) -> float | None:

@@ -67,9 +67,7 @@ class Transcriber:
         if info.channel_count not in (1, 2):
             raise AudioError(info.path, f"unsupported channel layout: {info.channel_count} channels (need 1 or 2)")
         limit = self.options.max_duration_s
-        if info.duration is not None and info.duration_exact and info.duration > limit:
-            # a guessed length (raw AAC, AMR) must not refuse a call under the limit: decoding stops at it
-            raise AudioError(info.path, f"{audio.hms(info.duration)} is longer than the {audio.hms(limit)} limit")
+        audio.check_length(info, limit)
         pcm = audio.decode(info, limit)
         chunks = [acoustics.speech_chunks(pcm[ch], self._vad) for ch in range(pcm.shape[0])]
         if self.options.vad and not any(chunks):
