@@ -83,7 +83,7 @@ def run_stages(path: Path) -> dict[str, object]:
 
     from transcribe import acoustics, audio
 
-    pcm = audio.decode(audio.probe(path), 3 * 3600)
+    pcm = audio.decode(audio.probe(path), 3 * 3600 + 60)
     vad = VadOptions(threshold=0.3, min_silence_duration_ms=250, speech_pad_ms=100, max_speech_duration_s=28.0)
     longest = 0.0
     for channel in pcm:
@@ -97,7 +97,11 @@ def run_stages(path: Path) -> dict[str, object]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--lengths", default="600,3600,10800", help="call lengths in seconds, comma-separated")
+    parser.add_argument(
+        "--lengths",
+        default="600,3600,10790",
+        help="call lengths in seconds (3 h less 10 s: the default limit is exactly 3 h)",
+    )
     parser.add_argument("--stages", action="store_true", help="decode and acoustics only, no model")
     parser.add_argument("--child", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()

@@ -22,7 +22,8 @@ _TONE_MIN_DBFS = -40.0
 _BURST_S = (0.2, 0.6)  # 0.35 s on / 0.35 s off cadence, with slack for framing
 _SILENCE_DBFS = -50.0
 _TONE_RING_S = 0.15  # lossy codecs smear a tone's edges (measured: -47 dBFS 0.1 s after a busy tone in MP3)
-# Silero over a 5-minute window peaks near 100 MB. A window edge may split a speech chunk, as the 28 s
+# Windows of 5 minutes: decode + acoustics of a 3-hour call peak at 1020 MB, 691 MB of it the int16 PCM
+# (`python -m bench.memory --stages`). A window edge may split a speech chunk, as the 28 s
 # max-speech split does: both halves are still transcribed, and usually merged again into one piece.
 _VAD_WINDOW_S = 300.0
 _BLOCK_FRAMES = 1200  # one minute of 50 ms frames per FFT block

@@ -93,8 +93,10 @@ def decode(info: AudioInfo, max_duration: float) -> np.ndarray:
     layout = "stereo" if info.channel_count == 2 else "mono"
     resampler = av.AudioResampler(format="s16p", layout=layout, rate=SAMPLE_RATE)
     limit = int(max_duration * SAMPLE_RATE) + SAMPLE_RATE
-    slack = 1.01 if info.duration_exact else 1.25  # bit-rate guesses are rough; unwritten capacity costs no RAM
-    buffer = _Buffer(info.channel_count, min(limit, int(((info.duration or 600) * slack + 2) * SAMPLE_RATE)))
+    # Without a stated length, room up to the limit: np.zeros pages that are never written cost no RAM, while
+    # growing a 2-hour buffer to 3 hours would hold both for a moment.
+    stated = info.duration if info.duration and info.duration_exact else max_duration
+    buffer = _Buffer(info.channel_count, min(limit, int((stated * 1.01 + 2) * SAMPLE_RATE)))
     refused_bytes = total_bytes = 0
     options = {"ignore_length": "1"} if info.ignore_length else {}
     try:
