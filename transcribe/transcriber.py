@@ -30,10 +30,13 @@ _WHISPER_SEPARATOR_S = 0.3
 # The batched (GPU) pipeline decodes only the first 30 s of each clip it is given: VAD splits longer speech at
 # its quietest point and merging never builds a piece past this.
 _MAX_PIECE_S = 28.0
-# faster-whisper computes the mel features of all the audio it is given at once: the interleaved stream goes
-# to it in blocks of at most this many seconds, cut between pieces (a normal call is one block). Measured: the
-# features of 5 minutes peak at 230 MB, of 10 minutes at 420 MB; each block wastes half a 30 s window on average.
-_WHISPER_BLOCK_S = 300.0
+# faster-whisper computes the mel features of all the audio it is given at once (measured peaks: 420 MB for
+# 10 minutes, 230 MB for 5): the interleaved stream goes to it in blocks cut between pieces. Up to an hour a
+# block holds 10 minutes, so most calls are one block, heard as before; a longer call's int16 PCM already
+# holds up to 691 MB, so its blocks are 3 minutes. Each block costs half a 30 s window more on average.
+_WHISPER_BLOCK_S = 600.0
+_LONG_CALL_S = 3600.0
+_LONG_CALL_BLOCK_S = 180.0
 
 
 @dataclass(frozen=True)
@@ -138,7 +141,8 @@ class Transcriber:
             pcm, chunks, audio.SAMPLE_RATE, _WHISPER_PAD_S, _WHISPER_MERGE_GAP_S, _WHISPER_SEPARATOR_S, _MAX_PIECE_S
         )
         turns = []
-        for block in stream.blocks(_WHISPER_BLOCK_S):
+        long_call = pcm.shape[1] > _LONG_CALL_S * audio.SAMPLE_RATE
+        for block in stream.blocks(_LONG_CALL_BLOCK_S if long_call else _WHISPER_BLOCK_S):
             turns += _split_turns(self._decode_block(pcm, block, kwargs), block.locate, opts.turn_gap_s, channels)
         return turns
 
