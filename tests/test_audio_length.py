@@ -121,3 +121,29 @@ def _record(outcome: list[BaseException], path: Path) -> None:
         audio_io.probe(path)
     except AudioError as exc:
         outcome.append(exc)
+
+
+def test_calls_over_an_hour_are_held_as_int16(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    wav = write_wav(tmp_path / "call.wav", [tone(8, 300, -6)])
+    assert audio_io.decode(audio_io.probe(wav), 600).dtype == np.float32  # normal calls: as Whisper hears them
+    monkeypatch.setattr(audio_io, "_FLOAT_MAX_S", 5.0)  # an "hour" of 5 s, so that the test stays small
+    compact = audio_io.decode(audio_io.probe(wav), 600)
+    assert compact.dtype == np.int16
+    assert np.sqrt(np.mean(audio_io.as_float(compact) ** 2)) == pytest.approx(10 ** (-6 / 20), rel=0.01)
+
+
+def test_a_stream_of_unknown_length_switches_to_int16_past_an_hour(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    wav = write_wav(tmp_path / "long.wav", [np.concatenate([tone(6, 300, -6), tone(6, 500, -20)])])
+    stream = ffmpeg(wav, tmp_path / "long.aac", "-c:a", "aac", "-b:a", "64k")  # ADTS: its length is only guessed
+    info = audio_io.probe(stream)
+    assert not info.duration_exact
+    monkeypatch.setattr(audio_io, "_FLOAT_MAX_S", 5.0)
+    pcm = audio_io.decode(info, 60)
+    assert pcm.dtype == np.int16
+    assert pcm.shape[1] / audio_io.SAMPLE_RATE == pytest.approx(12, abs=0.25)  # AAC priming: 0.16 s
+    rate = audio_io.SAMPLE_RATE
+    head, tail = audio_io.as_float(pcm[0, rate : 4 * rate]), audio_io.as_float(pcm[0, 8 * rate : 11 * rate])
+    assert 20 * np.log10(np.sqrt(np.mean(head**2))) == pytest.approx(-6, abs=0.5)  # written before the switch
+    assert 20 * np.log10(np.sqrt(np.mean(tail**2))) == pytest.approx(-20, abs=0.5)  # and after it

@@ -1,7 +1,9 @@
 """Read audio files with PyAV: metadata first (cheap, before any decoding), then per-channel 16 kHz PCM.
 
-PCM is held as int16 (a 3-hour stereo call is 691 MB, against 1.38 GB as float32) and converted to float32
-only in bounded windows, where a stage needs it (`as_float`).
+Calls up to an hour are held as float32, as Whisper and Silero take them. Longer ones are held as int16 (a
+3-hour stereo call is 691 MB, against 1.38 GB as float32); every stage converts bounded windows to float32
+where it needs them (`as_float`). Quantising to int16 moves VAD edges by a few ms, which changed a sample's
+transcript, so calls of normal length never take that path.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ SAMPLE_RATE = 16_000  # what Whisper and Silero expect
 _TRUNCATION_TOLERANCE_S = 1.0
 _TRUNCATION_TOLERANCE_SHARE = 0.01
 _INT16_SCALE = 1 / 32768
+_FLOAT_MAX_S = 3600.0  # longer calls are held as int16
 _MAX_REFUSED_SHARE = 0.5
 # Headerless stream formats: their duration is a bit-rate estimate (DTX pauses in AMR make it far off).
 _LENGTH_GUESSED_FORMATS = frozenset({"amr", "amrnb", "amrwb", "aac"})
@@ -91,12 +94,9 @@ def decode(info: AudioInfo, max_duration: float) -> np.ndarray:
     """
     name = info.path
     layout = "stereo" if info.channel_count == 2 else "mono"
-    resampler = av.AudioResampler(format="s16p", layout=layout, rate=SAMPLE_RATE)
+    resampler = av.AudioResampler(format="fltp", layout=layout, rate=SAMPLE_RATE)
     limit = int(max_duration * SAMPLE_RATE) + SAMPLE_RATE
-    # Without a stated length, room up to the limit: np.zeros pages that are never written cost no RAM, while
-    # growing a 2-hour buffer to 3 hours would hold both for a moment.
-    stated = info.duration if info.duration and info.duration_exact else max_duration
-    buffer = _Buffer(info.channel_count, min(limit, int((stated * 1.01 + 2) * SAMPLE_RATE)))
+    buffer = _Buffer(info.channel_count, limit, info.duration if info.duration_exact else None)
     refused_bytes = total_bytes = 0
     options = {"ignore_length": "1"} if info.ignore_length else {}
     try:
@@ -135,15 +135,23 @@ def as_float(pcm: np.ndarray) -> np.ndarray:
 
 
 class _Buffer:
-    """Decoded samples written in place into a preallocated array; grown (by a quarter) only when it is full."""
+    """Decoded samples written in place into one preallocated array, so a call is never held twice.
 
-    def __init__(self, channels: int, capacity: int) -> None:
-        self._data = np.zeros((channels, max(capacity, SAMPLE_RATE)), dtype=np.int16)
+    Sized from the stated length; without one, room up to an hour as float32, then (once) up to the limit as
+    int16: np.zeros pages that are never written cost no RAM, while growing a buffer holds both for a moment.
+    """
+
+    def __init__(self, channels: int, limit: int, stated_s: float | None) -> None:
+        self._limit = limit
+        float_max = int(_FLOAT_MAX_S * SAMPLE_RATE)
+        capacity = min(limit, float_max if stated_s is None else int((stated_s * 1.01 + 2) * SAMPLE_RATE))
+        dtype = np.float32 if capacity <= float_max else np.int16
+        self._data = np.zeros((channels, capacity), dtype=dtype)
         self.length = 0
 
     def append(self, samples: np.ndarray) -> None:
         self._reserve(samples.shape[1])
-        self._data[:, self.length : self.length + samples.shape[1]] = samples
+        self._data[:, self.length : self.length + samples.shape[1]] = _to_storage(samples, self._data.dtype)
         self.length += samples.shape[1]
 
     def skip(self, count: int) -> None:
@@ -154,10 +162,21 @@ class _Buffer:
         return self._data[:, : self.length]
 
     def _reserve(self, count: int) -> None:
-        if self.length + count > self._data.shape[1]:
-            grown = np.zeros((self._data.shape[0], (self.length + count) * 5 // 4), dtype=np.int16)
-            grown[:, : self.length] = self._data[:, : self.length]
-            self._data = grown
+        needed = self.length + count
+        if needed <= self._data.shape[1]:
+            return
+        to_int16 = self._data.dtype == np.float32 and needed > _FLOAT_MAX_S * SAMPLE_RATE
+        dtype = np.int16 if to_int16 else self._data.dtype
+        capacity = max(self._limit, needed) + SAMPLE_RATE if to_int16 else needed * 5 // 4
+        grown = np.zeros((self._data.shape[0], capacity), dtype=dtype)
+        grown[:, : self.length] = _to_storage(self._data[:, : self.length], dtype)
+        self._data = grown
+
+
+def _to_storage(samples: np.ndarray, dtype: np.dtype) -> np.ndarray:
+    if dtype == np.int16 and samples.dtype != np.int16:
+        return np.clip(np.rint(samples * 32768), -32768, 32767).astype(np.int16)
+    return samples
 
 
 def _packet_samples(packet: av.Packet) -> int:
