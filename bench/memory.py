@@ -2,8 +2,8 @@
 
 Each call is the bundled sample calls (real two-party speech with pauses, agent left, client right) looped to
 length and encoded as MP3 by ffmpeg; each is transcribed by one `Transcriber` in a fresh process, whose peak
-RSS (ru_maxrss, model included) is printed with its run time. The 3-hour call takes minutes (~10-20 min on
-2 shared cores).
+RSS (ru_maxrss, model included) is printed with its run time. Measured on 2 shared cores: 809 MB, 791 MB and
+1258 MB; the 3-hour call took 32 minutes (1 h: 10 min).
 
     .venv/bin/python -m bench.memory [--lengths 600,3600,10800] [--stages]   # from the repo root
 
