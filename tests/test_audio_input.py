@@ -62,7 +62,7 @@ def test_amr_comfort_noise_frames_keep_the_timeline(tmp_path: Path) -> None:
     )
     amr = tmp_path / "dtx.amr"
     subprocess.run(["sox", str(source), "-t", "amr-nb", str(amr)], check=True)
-    pcm = audio_io.decode(audio_io.probe(amr), 60)
+    pcm = audio_io.as_float(audio_io.decode(audio_io.probe(amr), 60))
     rate = audio_io.SAMPLE_RATE
     assert pcm.shape[1] / rate == pytest.approx(5.0, abs=0.05)
     assert np.abs(pcm[0, int(4.2 * rate) : int(4.8 * rate)]).mean() > 0.05  # the second tone is still at 4 s
@@ -72,7 +72,7 @@ def test_amr_comfort_noise_frames_keep_the_timeline(tmp_path: Path) -> None:
 def test_any_sample_rate_becomes_16k(tmp_path: Path, rate: int) -> None:
     path = write_wav(tmp_path / "r.wav", [tone(2.0, 440, -6, rate=rate)], rate=rate)
     info = audio_io.probe(path)
-    pcm = audio_io.decode(info, 60)
+    pcm = audio_io.as_float(audio_io.decode(info, 60))
     assert info.sample_rate == rate
     assert pcm.shape == (1, 2 * audio_io.SAMPLE_RATE)
     assert np.sqrt(np.mean(pcm**2)) == pytest.approx(10 ** (-6 / 20), rel=0.05)

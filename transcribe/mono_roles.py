@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from transcribe.audio import SAMPLE_RATE
+from transcribe.audio import SAMPLE_RATE, as_float
 from transcribe.types import Role
 
 _MIN_SEPARATION_SEMITONES = 3.0
@@ -21,7 +21,7 @@ _FRAME = int(0.04 * SAMPLE_RATE)
 def assign_roles(audio: np.ndarray, spans: list[tuple[float, float]]) -> list[Role]:
     if not spans:
         return []
-    pitches = np.array([_median_f0(audio[int(s * SAMPLE_RATE) : int(e * SAMPLE_RATE)]) for s, e in spans])
+    pitches = np.array([_median_f0(as_float(audio[int(s * SAMPLE_RATE) : int(e * SAMPLE_RATE)])) for s, e in spans])
     voiced = pitches > 0
     if voiced.sum() >= 2:
         semitones = 12 * np.log2(pitches[voiced])

@@ -3,14 +3,18 @@
 Whisper decodes 30-second windows whatever they hold, so transcribing each channel's sparse speech
 separately pays for padding twice; one interleaved stream also gives Whisper the dialogue as context.
 Every piece remembers its channel and where it came from, so each word maps back to the recording.
+The stream is only a plan (pieces and offsets): its audio is built block by block (`blocks`, `audio`), because
+faster-whisper computes the features of all the audio it is given at once (a 3-hour call: gigabytes).
 """
 
 from __future__ import annotations
 
 import bisect
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
+
+from transcribe.audio import as_float
 
 SpeechChunks = list[dict[str, int]]  # Silero's shape: sample offsets {"start", "end"}
 
@@ -30,9 +34,29 @@ class Piece:
 
 @dataclass(frozen=True)
 class Interleaved:
-    audio: np.ndarray
     pieces: tuple[Piece, ...]
     rate: int
+
+    def audio(self, pcm: np.ndarray) -> np.ndarray:
+        """The stream as float32: each piece cut from `pcm` (int16 or float), zeros between pieces."""
+        stream = np.zeros(self.pieces[-1].offset + self.pieces[-1].length if self.pieces else 0, dtype=np.float32)
+        for p in self.pieces:
+            source = pcm[p.channel, p.source_start : p.source_start + p.length]
+            stream[p.offset : p.offset + p.length] = as_float(source)
+        return stream
+
+    def blocks(self, max_s: float) -> list[Interleaved]:
+        """The stream cut at piece boundaries into streams of at most `max_s` seconds (a longer piece stands
+        alone), each with offsets from its own start."""
+        groups: list[list[Piece]] = []
+        for piece in self.pieces:
+            if not groups or piece.offset + piece.length - groups[-1][0].offset > max_s * self.rate:
+                groups.append([])
+            groups[-1].append(piece)
+        return [
+            Interleaved(pieces=tuple(replace(p, offset=p.offset - group[0].offset) for p in group), rate=self.rate)
+            for group in groups
+        ]
 
     def locate(self, start: float, end: float) -> tuple[int, float, float]:
         """Map a span of the stream to (channel, start, end) in the recording, by the piece of its middle
@@ -63,18 +87,14 @@ def interleave(
         for chunk in pad_and_merge(chunks, pcm.shape[1], int(pad_s * rate), int(merge_gap_s * rate), longest)
     ]
     pieces: list[Piece] = []
-    parts: list[np.ndarray] = []
     offset = 0
-    separator = np.zeros(int(separator_s * rate), dtype=np.float32)
+    separator = int(separator_s * rate)
     for start, end, channel in sorted(spans):
-        if parts:  # silence between pieces keeps Whisper from running one speaker's words into the next
-            parts.append(separator)
-            offset += len(separator)
+        if pieces:  # silence between pieces keeps Whisper from running one speaker's words into the next
+            offset += separator
         pieces.append(Piece(channel=channel, source_start=start, offset=offset, length=end - start))
-        parts.append(pcm[channel, start:end])
         offset += end - start
-    stream = np.concatenate(parts) if parts else np.zeros(0, dtype=np.float32)
-    return Interleaved(audio=stream, pieces=tuple(pieces), rate=rate)
+    return Interleaved(pieces=tuple(pieces), rate=rate)
 
 
 def pad_and_merge(chunks: SpeechChunks, length: int, pad: int, gap: int, longest: int) -> SpeechChunks:

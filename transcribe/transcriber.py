@@ -18,7 +18,7 @@ from transcribe.errors import AudioError, ModelError, one_line
 from transcribe.hallucinations import HallucinationGuard, count, repeated_runs
 from transcribe.model_files import resolve_model
 from transcribe.options import TranscribeOptions
-from transcribe.timeline import SpeechChunks, interleave
+from transcribe.timeline import Interleaved, SpeechChunks, interleave
 from transcribe.types import ChannelInfo, Role, Segment, Transcript, Word
 
 # Fine-grained VAD for the speech spans that timing rules read; Whisper gets them padded and merged.
@@ -30,6 +30,13 @@ _WHISPER_SEPARATOR_S = 0.3
 # The batched (GPU) pipeline decodes only the first 30 s of each clip it is given: VAD splits longer speech at
 # its quietest point and merging never builds a piece past this.
 _MAX_PIECE_S = 28.0
+# faster-whisper computes the mel features of all the audio it is given at once (measured peaks: 420 MB for
+# 10 minutes, 230 MB for 5): the interleaved stream goes to it in blocks cut between pieces. Up to an hour a
+# block holds 10 minutes, so most calls are one block, heard as before; a longer call's int16 PCM already
+# holds up to 691 MB, so its blocks are 3 minutes. Each block costs half a 30 s window more on average.
+_WHISPER_BLOCK_S = 600.0
+_LONG_CALL_S = 3600.0
+_LONG_CALL_BLOCK_S = 180.0
 
 
 @dataclass(frozen=True)
@@ -64,8 +71,7 @@ class Transcriber:
         if info.channel_count not in (1, 2):
             raise AudioError(info.path, f"unsupported channel layout: {info.channel_count} channels (need 1 or 2)")
         limit = self.options.max_duration_s
-        if info.duration is not None and info.duration > limit:
-            raise AudioError(info.path, f"{audio.hms(info.duration)} is longer than the {audio.hms(limit)} limit")
+        audio.check_length(info, limit)
         pcm = audio.decode(info, limit)
         chunks = [acoustics.speech_chunks(pcm[ch], self._vad) for ch in range(pcm.shape[0])]
         if self.options.vad and not any(chunks):
@@ -128,22 +134,27 @@ class Transcriber:
         if not opts.vad:  # whole channels, silence included: only for studying Whisper itself
             turns: list[_RawTurn] = []
             for ch in range(pcm.shape[0]):
-                segments, _ = self._model.transcribe(pcm[ch], **kwargs)
+                segments, _ = self._model.transcribe(audio.as_float(pcm[ch]), **kwargs)
                 turns += _split_turns(segments, lambda s, e, ch=ch: (ch, s, e), opts.turn_gap_s, channels)
             return turns
         stream = interleave(
             pcm, chunks, audio.SAMPLE_RATE, _WHISPER_PAD_S, _WHISPER_MERGE_GAP_S, _WHISPER_SEPARATOR_S, _MAX_PIECE_S
         )
+        turns = []
+        long_call = pcm.shape[1] > _LONG_CALL_S * audio.SAMPLE_RATE
+        for block in stream.blocks(_LONG_CALL_BLOCK_S if long_call else _WHISPER_BLOCK_S):
+            turns += _split_turns(self._decode_block(pcm, block, kwargs), block.locate, opts.turn_gap_s, channels)
+        return turns
+
+    def _decode_block(self, pcm: np.ndarray, block: Interleaved, kwargs: dict[str, Any]) -> list[Any]:
         if self._batched is not None:
-            clips = [
-                {"start": p.offset / stream.rate, "end": (p.offset + p.length) / stream.rate} for p in stream.pieces
-            ]
+            clips = [{"start": p.offset / block.rate, "end": (p.offset + p.length) / block.rate} for p in block.pieces]
             segments, _ = self._batched.transcribe(
-                stream.audio, clip_timestamps=clips, batch_size=opts.batch_size, **kwargs
+                block.audio(pcm), clip_timestamps=clips, batch_size=self.options.batch_size, **kwargs
             )
         else:
-            segments, _ = self._model.transcribe(stream.audio, **kwargs)
-        return _split_turns(segments, stream.locate, opts.turn_gap_s, channels)
+            segments, _ = self._model.transcribe(block.audio(pcm), **kwargs)
+        return list(segments)  # decoded here, while this block's audio is the only one alive
 
 
 def _resolve_device(options: TranscribeOptions) -> tuple[str, str]:
