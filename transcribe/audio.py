@@ -14,6 +14,7 @@ from pathlib import Path
 
 import av
 import numpy as np
+import numpy.typing as npt
 
 from transcribe.errors import AudioError
 
@@ -173,7 +174,7 @@ class _Buffer:
         self._data = grown
 
 
-def _to_storage(samples: np.ndarray, dtype: np.dtype) -> np.ndarray:
+def _to_storage(samples: np.ndarray, dtype: npt.DTypeLike) -> np.ndarray:
     if dtype == np.int16 and samples.dtype != np.int16:
         return np.clip(np.rint(samples * 32768), -32768, 32767).astype(np.int16)
     return samples

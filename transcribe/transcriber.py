@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -135,7 +136,7 @@ class Transcriber:
             turns: list[_RawTurn] = []
             for ch in range(pcm.shape[0]):
                 segments, _ = self._model.transcribe(audio.as_float(pcm[ch]), **kwargs)
-                turns += _split_turns(segments, lambda s, e, ch=ch: (ch, s, e), opts.turn_gap_s, channels)
+                turns += _split_turns(segments, functools.partial(_on_channel, ch), opts.turn_gap_s, channels)
             return turns
         stream = interleave(
             pcm, chunks, audio.SAMPLE_RATE, _WHISPER_PAD_S, _WHISPER_MERGE_GAP_S, _WHISPER_SEPARATOR_S, _MAX_PIECE_S
@@ -155,6 +156,11 @@ class Transcriber:
         else:
             segments, _ = self._model.transcribe(block.audio(pcm), **kwargs)
         return list(segments)  # decoded here, while this block's audio is the only one alive
+
+
+def _on_channel(channel: int, start: float, end: float) -> tuple[int, float, float]:
+    """Where a word of a whole-channel decode lies: that channel, at the time Whisper gave it."""
+    return channel, start, end
 
 
 def _resolve_device(options: TranscribeOptions) -> tuple[str, str]:
