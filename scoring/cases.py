@@ -9,14 +9,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field
 
 from scoring.engine import score
 from scoring.findings import Verdict
 from scoring.normalise import normalise
-from scoring.phrasebook import CASES_SUFFIX, Phrasebook, PhrasebookError, read_yaml
+from scoring.phrasebook import CASES_SUFFIX, Phrasebook, read_yaml, validate_file
 from transcribe.types import ChannelInfo, Role, Segment, Span, Transcript, Word
 
 SECONDS_PER_CHAR = 0.22  # about 270 characters a minute, a calm telephone pace
@@ -81,20 +81,19 @@ def load_cases(directory: str | Path) -> list[tuple[str, Case]]:
     """Every case of every `*.cases.yaml` in `directory`, with its file name."""
     found: list[tuple[str, Case]] = []
     for path in sorted(Path(directory).glob(f"*{CASES_SUFFIX}")):
-        data = read_yaml(path)
-        try:
-            parsed = CasesFile.model_validate(data)
-        except ValidationError as exc:
-            first = exc.errors()[0]
-            loc = list(first["loc"])
-            where = ""
-            if len(loc) >= 2 and loc[0] == "cases" and isinstance(loc[1], int):
-                raw = data["cases"][loc[1]] if isinstance(data["cases"][loc[1]], dict) else {}
-                where = f"case {raw.get('rule', '?')}::{raw.get('name', f'#{loc[1] + 1}')}: "
-                loc = loc[2:]
-            raise PhrasebookError(f"{path.name}: {where}field {'.'.join(map(str, loc))}: {first['msg']}") from None
+        parsed = validate_file(path, CasesFile, read_yaml(path), where=_where_in_cases)
         found += [(path.name, case) for case in parsed.cases]
     return found
+
+
+def _where_in_cases(loc: tuple[Any, ...], data: Any) -> str:
+    """('cases', 3, 'turns', 0, 'text') → 'case greeting.opening::polite: field turns.0.text: '."""
+    where = ""
+    if len(loc) >= 2 and loc[0] == "cases" and isinstance(loc[1], int):
+        raw = data["cases"][loc[1]] if isinstance(data["cases"][loc[1]], dict) else {}
+        where = f"case {raw.get('rule', '?')}::{raw.get('name', f'#{loc[1] + 1}')}: "
+        loc = loc[2:]
+    return f"{where}field {'.'.join(map(str, loc))}: "
 
 
 def run_cases(book: Phrasebook, cases: list[tuple[str, Case]]) -> list[CaseResult]:

@@ -7,6 +7,7 @@ error is one line naming the file, the rule id and the field.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import StrEnum
 from functools import cached_property
@@ -388,9 +389,9 @@ def load_phrasebooks(directory: str | Path) -> Phrasebook:
     not_applicable: dict[str, str] = {}
     for path in paths:
         if path.name == SCORECARD_FILE:
-            policy = _validate(path, Policy, read_yaml(path))
+            policy = validate_file(path, Policy, read_yaml(path))
             continue
-        book = _validate(path, PhrasebookFile, read_yaml(path))
+        book = validate_file(path, PhrasebookFile, read_yaml(path))
         gaps = {name: Gap(spec.min_chars, spec.max_chars) for name, spec in book.placeholders.items()}
         for rule in book.rules:
             if rule.id in files:
@@ -454,14 +455,19 @@ def read_yaml(path: Path) -> Any:
         raise PhrasebookError(f"{path.name}: cannot read: {exc}") from None
 
 
-def _validate(path: Path, model: type[Any], data: Any) -> Any:
+def validate_file(
+    path: Path, model: type[Any], data: Any, where: Callable[[tuple[Any, ...], Any], str] | None = None
+) -> Any:
+    """`data` read from `path` as `model`, or one `PhrasebookError` naming the file, the entry (`where` turns
+    pydantic's location into 'rule X: field Y: ') and the first problem."""
     try:
         return model.model_validate(data)
     except ValidationError as exc:
         errors = exc.errors()
         first = errors[0]
         more = f" (and {len(errors) - 1} more problems)" if len(errors) > 1 else ""
-        raise PhrasebookError(f"{path.name}: {_where(first['loc'], data)}{first['msg']}{more}") from None
+        located = (where or _where)(tuple(first["loc"]), data)
+        raise PhrasebookError(f"{path.name}: {located}{first['msg']}{more}") from None
 
 
 def _where(loc: tuple[Any, ...], data: Any) -> str:
