@@ -274,6 +274,15 @@ def release_dead_claims(session: Session, *, alive: Callable[[str], bool] = _ali
     return released
 
 
+def release_claims(session: Session, *, worker: str) -> int:
+    """A stopping batch hands back every call it claimed but did not finish."""
+    held = (Job.worker == worker) & (Job.status == JobStatus.RUNNING)
+    result: Any = session.execute(
+        update(Job).where(held).values(status=JobStatus.PENDING, worker=None, claimed_until=None)
+    )
+    return int(result.rowcount)
+
+
 def release_claim(session: Session, *, call_id: int, worker: str, status: JobStatus) -> None:
     """Give a claimed call back unworked (already done by someone else, or the batch is stopping)."""
     held = (Job.call_id == call_id) & (Job.worker == worker) & (Job.status == JobStatus.RUNNING)
