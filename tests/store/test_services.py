@@ -9,7 +9,6 @@ from collections import Counter
 from datetime import timedelta
 from pathlib import Path
 
-import pytest
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
