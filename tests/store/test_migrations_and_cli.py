@@ -117,3 +117,18 @@ def test_metadata_from_the_file_name_and_the_sidecar_with_bad_fields_named(tmp_p
     # A pathological name costs linear time under RE2 (Python's re would backtrack for ages on (a+)+b).
     slow = Settings(filename_pattern=r"(?P<branch>(a+)+b)").filename_regex()
     assert read_metadata(tmp_path / ("a" * 200 + ".mp3"), slow).fields.branch is None
+
+
+def test_batch_walks_folders_and_since_keeps_newer_files_only(sessions: object, db_url: str, tmp_path: Path) -> None:
+    folder = tmp_path / "night" / "deeper"
+    folder.mkdir(parents=True)
+    (folder / "old.mp3").write_bytes(b"not audio")
+    (folder / "notes.txt").write_text("not a recording")
+    os.utime(folder / "old.mp3", (0, 0))  # 1970: before any --since
+    result = _callqa("batch", str(tmp_path / "night"), "--since", "2020-01-01", "--json", url=db_url)
+    assert result.returncode == 0, result.stderr
+    summary = json.loads(result.stdout)
+    assert (summary["found"], summary["calls"], summary["scored"]) == (0, 0, 0)
+    missing = _callqa("batch", str(tmp_path / "nowhere"), "--json", url=db_url)
+    assert missing.returncode == 1 and "nowhere: no such file or folder" in missing.stderr
+    assert json.loads(missing.stdout)["unreadable"] == 1
