@@ -7,8 +7,10 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 .PHONY: demo test lint bench samples system-deps
 
+# The samples go into the embedded default store (~/.local/share/callqa/callqa.db): a second run finds them done.
 demo: $(STAMP)
-	$(VENV)/bin/callqa score samples/*.mp3
+	$(VENV)/bin/callqa batch samples/
+	$(VENV)/bin/callqa calls list
 
 test: $(STAMP) system-deps
 	$(VENV)/bin/ruff check .

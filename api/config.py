@@ -5,8 +5,9 @@ from __future__ import annotations
 import os
 from functools import cache
 from pathlib import Path
-from typing import Literal
+from typing import Literal, TypeAlias
 
+import re2
 from pydantic import Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -18,6 +19,17 @@ from transcribe import TranscribeOptions
 MAX_DURATION_LIMIT_S = 24 * 3600
 # Each worker holds its own model and uses one core: beyond a few per core only memory use grows.
 MAX_WORKERS = min(64, 4 * len(os.sched_getaffinity(0)))
+# The call metadata a file name may carry (CALLQA_FILENAME_PATTERN's named groups).
+FILENAME_FIELDS = frozenset({"branch", "agent_id", "agent_name", "call_time", "direction"})
+_RE2_OPTIONS = re2.Options()
+_RE2_OPTIONS.log_errors = False  # the configuration error says it in one line; no absl log on stderr
+
+
+def default_database_url() -> str:
+    """An embedded SQLite file in the user's data directory (XDG), so that cron, a shell and `make demo` started
+    from different folders all see the same store."""
+    data_home = Path(os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share")
+    return f"sqlite:///{data_home / 'callqa' / 'callqa.db'}"
 
 
 class Settings(BaseSettings):
@@ -47,6 +59,28 @@ class Settings(BaseSettings):
         phrasebooks.STANDARDS, description="the standards' documents that rules cite (default: the bundled copy)"
     )
 
+    database_url: str = Field(
+        default_factory=default_database_url,
+        min_length=1,
+        description="SQLAlchemy URL of the store: sqlite:///PATH (default, embedded) or postgresql+psycopg://…",
+    )
+    filename_pattern: str | None = Field(
+        None,
+        max_length=1000,
+        description="RE2 regex with named groups (branch, agent_id, agent_name, call_time, direction) "
+        "searched in each audio file's name without its suffix",
+    )
+
+    @field_validator("filename_pattern")
+    @classmethod
+    def _compiles(cls, pattern: str | None) -> str | None:
+        if pattern:
+            compile_filename_pattern(pattern)
+        return pattern or None
+
+    def filename_regex(self) -> FilenamePattern | None:
+        return compile_filename_pattern(self.filename_pattern) if self.filename_pattern else None
+
     @field_validator("model_cache_dir", "phrasebooks_dir", "seeds_dir")
     @classmethod
     def _expand_home(cls, path: Path) -> Path:
@@ -63,6 +97,25 @@ class Settings(BaseSettings):
             vad_threshold=self.vad_threshold,
             max_duration_s=self.max_duration_s,
         )
+
+
+FilenamePattern: TypeAlias = re2._Regexp  # google-re2 ships no type hints
+
+
+def compile_filename_pattern(pattern: str) -> FilenamePattern:
+    """RE2 runs in time linear in the name whatever the pattern: a recorder's odd file name cannot hang a batch.
+    Raises ValueError naming what is wrong."""
+    try:
+        regex = re2.compile(pattern, options=_RE2_OPTIONS)
+    except re2.error as exc:
+        reason = exc.args[0].decode() if exc.args and isinstance(exc.args[0], bytes) else str(exc)
+        raise ValueError(f"not a valid RE2 regular expression ({reason})") from None
+    unknown = sorted(set(regex.groupindex) - FILENAME_FIELDS)
+    if unknown:
+        raise ValueError(f"unknown group name(s) {', '.join(unknown)}; use {', '.join(sorted(FILENAME_FIELDS))}")
+    if not regex.groupindex:
+        raise ValueError(f"no named group such as (?P<agent_id>\\d+); use {', '.join(sorted(FILENAME_FIELDS))}")
+    return regex
 
 
 @cache

@@ -14,8 +14,11 @@ import stat
 import sys
 import time
 from collections.abc import Callable, Iterable, Iterator
+from datetime import datetime
 from pathlib import Path
-from typing import NamedTuple
+from typing import Annotated, Any, Literal, NamedTuple
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, ValidationError
 
 from transcribe import Role, TranscribeError, Transcript, TranscriptFormatError
 
@@ -40,8 +43,78 @@ def sidecar_path(audio: Path) -> Path:
     return audio.with_suffix(".json")
 
 
-def read_cti(audio: Path) -> tuple[Role | None, str | None]:
-    """(hang-up party from the CTI sidecar or None, a warning when a sidecar is there but unusable)."""
+MAX_SIDECAR_BYTES = 1 << 20  # CTI data is a few hundred bytes; a sidecar is never worth more memory than this
+_TIME_FORMATS = ("%Y%m%d-%H%M%S", "%Y%m%d_%H%M%S", "%Y%m%d%H%M%S", "%Y-%m-%d %H-%M-%S")
+
+
+def _parse_time(value: Any) -> Any:
+    """Recorders write times into file names without separators (20240105-093000); ISO 8601 works too."""
+    if isinstance(value, str):
+        for layout in _TIME_FORMATS:
+            try:
+                return datetime.strptime(value, layout)
+            except ValueError:
+                continue
+    return value
+
+
+class CallMetadata(BaseModel):
+    """What the recorder and the CTI system say about a call, from its file name and its `NAME.json` sidecar."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True, coerce_numbers_to_str=True, str_max_length=200)
+
+    hangup_by: Role | None = None
+    agent_id: str | None = None
+    agent_name: str | None = None
+    branch: str | None = None
+    call_time: Annotated[datetime | None, BeforeValidator(_parse_time)] = None
+    direction: Literal["inbound", "outbound"] | None = None
+
+
+METADATA_FIELDS = frozenset(CallMetadata.model_fields)
+
+
+class Metadata(NamedTuple):
+    fields: CallMetadata
+    cti: dict[str, Any] | None  # the sidecar as given, when it is CTI data
+    warnings: list[str]
+
+
+def read_metadata(audio: Path, pattern: Any = None) -> Metadata:
+    """The call's metadata: fields from the file name (`pattern`, an RE2 regex with named groups, searched in the
+    name without its suffix), overridden by the CTI sidecar's. A bad value is a warning naming the field, and
+    only that field is dropped: a call is never refused for its metadata."""
+    warnings: list[str] = []
+    found: dict[str, Any] = {}
+    if pattern is not None:
+        match = pattern.search(audio.stem)
+        if match is not None:
+            named = {k: v for k, v in match.groupdict().items() if v}
+            found.update(_valid_fields(named, f"{audio}: file name", warnings))
+    cti, problem = read_sidecar(audio)
+    if problem:
+        warnings.append(problem)
+    if cti is not None:
+        found.update(_valid_fields(cti, f"{sidecar_path(audio)}:", warnings))
+    return Metadata(CallMetadata(**found), cti, warnings)
+
+
+def _valid_fields(data: dict[str, Any], where: str, warnings: list[str]) -> dict[str, Any]:
+    given = {k: v for k, v in data.items() if k in METADATA_FIELDS and v is not None}
+    try:
+        return CallMetadata.model_validate(given).model_dump(exclude_none=True)
+    except ValidationError as exc:
+        bad = {str(e["loc"][0]) for e in exc.errors() if e["loc"]}
+        for e in exc.errors():
+            if e["loc"]:
+                warnings.append(f'{where} field "{e["loc"][0]}": {e["msg"]}, not {_brief(given.get(str(e["loc"][0])))}')
+        rest = {k: v for k, v in given.items() if k not in bad}
+        return CallMetadata.model_validate(rest).model_dump(exclude_none=True)
+
+
+def read_sidecar(audio: Path) -> tuple[dict[str, Any] | None, str | None]:
+    """(the CTI sidecar's JSON object or None, a warning when a sidecar is there but unreadable). A JSON file of
+    the same name that holds none of the CTI fields is some other tool's: None, no warning."""
     try:
         path = sidecar_path(audio)
     except ValueError:
@@ -49,16 +122,28 @@ def read_cti(audio: Path) -> tuple[Role | None, str | None]:
     try:
         if path == audio or not path.is_file():
             return None, None
-        data = json.loads(path.read_text(encoding="utf-8"))
+        with path.open("rb") as handle:
+            raw = handle.read(MAX_SIDECAR_BYTES + 1)
+        if len(raw) > MAX_SIDECAR_BYTES:
+            raise ValueError(f"larger than {MAX_SIDECAR_BYTES // 1024} KB")
+        data = json.loads(raw.decode("utf-8"))
     except (OSError, ValueError, RecursionError) as exc:  # a name too long, a NUL byte, not UTF-8, not JSON
-        return (
-            None,
-            f"{path}: unreadable CTI sidecar ({' '.join(str(exc).split())[:200]}); hang-up inferred from the audio",
-        )
-    if not isinstance(data, dict) or "hangup_by" not in data:
-        return None, None  # some other JSON that happens to share the name: not CTI data
+        return None, f"{path}: unreadable CTI sidecar ({' '.join(str(exc).split())[:200]}); metadata ignored"
+    if not isinstance(data, dict) or not METADATA_FIELDS & data.keys():
+        return None, None
+    return data, None
+
+
+def read_cti(audio: Path) -> tuple[Role | None, str | None]:
+    """(hang-up party from the CTI sidecar or None, a warning when a sidecar is there but unusable)."""
+    data, problem = read_sidecar(audio)
+    if problem:
+        return None, problem.replace("metadata ignored", "hang-up inferred from the audio")
+    if data is None or "hangup_by" not in data:
+        return None, None
     party = data["hangup_by"]
     if party not in ("client", "agent"):
+        path = sidecar_path(audio)
         return None, f'{path}: "hangup_by" must be "client" or "agent", not {_brief(party)}; inferred from the audio'
     return party, None
 

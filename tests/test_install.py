@@ -1,4 +1,4 @@
-"""An installed callqa (a wheel, not this checkout) finds its phrasebooks and the standards they cite."""
+"""An installed callqa (a wheel, not this checkout) finds its phrasebooks, their standards and its migrations."""
 
 from __future__ import annotations
 
@@ -36,3 +36,15 @@ def test_the_wheel_carries_the_phrasebooks_and_the_standards(tmp_path: Path) -> 
     assert result.stdout.startswith(str(target))  # the installed copy ran, not this checkout
     assert " cases pass" in result.stdout
     assert f"rule sources checked against {target / 'phrasebooks' / 'standards'}: 0 problems" in result.stdout
+    # The installed copy also migrates a database: its Alembic scripts are package data.
+    database = tmp_path / "store.db"
+    result = subprocess.run(
+        [sys.executable, "-c", script, "db", "upgrade"],
+        capture_output=True,
+        text=True,
+        cwd=elsewhere,
+        env={**environment, "CALLQA_DATABASE_URL": f"sqlite:///{database}"},
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "revision 0001 (current)" in result.stdout and database.is_file()

@@ -27,3 +27,22 @@ class TranscribeOptions:
     # hallucinated tails at several times the cost, which the guards drop anyway.
     temperature: tuple[float, ...] = (0.0,)
     batch_size: int = 8  # CUDA only (BatchedInferencePipeline)
+
+    def text_identity(self) -> dict[str, object]:
+        """The options that can change a transcript's text or timing: equal identities give the same transcript
+        of the same audio. Threads, cache folder and the duration limit change only speed or refusal."""
+        return {
+            "model": self.model,
+            "device": self.device,  # with compute_type "auto", the device picks int8 or float16
+            "compute_type": self.compute_type,
+            "agent_channel": self.agent_channel,
+            "language": self.language,
+            "beam_size": self.beam_size,
+            "vad": self.vad,
+            "vad_threshold": self.vad_threshold,
+            "turn_gap_s": self.turn_gap_s,
+            "initial_prompt": self.initial_prompt,
+            "no_speech_threshold": self.no_speech_threshold,
+            "temperature": list(self.temperature),
+            "batch_size": self.batch_size,
+        }

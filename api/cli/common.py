@@ -7,10 +7,12 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from sqlalchemy.orm import Session, sessionmaker
 
 from api.cli.output import ExitCode, fail
-from api.config import MAX_WORKERS, Settings, get_settings
+from api.config import MAX_WORKERS, Settings, default_database_url, get_settings
 from api.errors import ConfigError
+from api.store import make_engine, make_sessionmaker, open_store
 from api.worker import TranscriberPool, default_workers
 from scoring import Phrasebook, PhrasebookError, load_phrasebooks
 from transcribe import ModelError, TranscribeError, Transcript
@@ -49,3 +51,15 @@ def transcribe_all(files: Sequence[Path], workers: int | None) -> Iterator[tuple
                 yield path, outcome
     except ModelError as exc:
         fail(str(exc), ExitCode.CONFIG)
+
+
+def store_or_exit(*, migrate: bool = True) -> sessionmaker[Session]:
+    """Sessions on the configured store, its schema checked (the embedded default is upgraded on first use)."""
+    settings = settings_or_exit()
+    try:
+        engine = make_engine(settings.database_url)
+        if migrate:
+            open_store(engine, auto_upgrade=settings.database_url == default_database_url())
+    except ConfigError as exc:
+        fail(str(exc), ExitCode.CONFIG)
+    return make_sessionmaker(engine)

@@ -20,7 +20,7 @@ import signal
 import threading
 import time
 from collections import deque
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from multiprocessing.connection import Connection, wait
 from multiprocessing.process import BaseProcess
@@ -119,22 +119,38 @@ class TranscriberPool:
     ) -> None:
         self._stop()
 
-    def transcribe(self, paths: Sequence[Path], hotwords: Sequence[str] = ()) -> Iterator[tuple[Path, Outcome]]:
-        """Yield (path, transcript or error) in input order; one bad file never stops the others."""
+    def transcribe(self, paths: Iterable[Path], hotwords: Sequence[str] = ()) -> Iterator[tuple[Path, Outcome]]:
+        """Yield (path, transcript or error) in input order; one bad file never stops the others.
+
+        `paths` is read lazily, at most a few files ahead of the one awaited: a caller can claim each file
+        (in a database) as it hands it over, so a file is never held long before a worker takes it."""
         words = tuple(hotwords)
         if self._local is not None:
             for path in paths:
                 yield path, _attempt(self._local, path, words)
             return
         assert self._pool, "use TranscriberPool as a context manager"
-        todo = deque(_Job(index, path) for index, path in enumerate(paths))
+        source = enumerate(paths)
+        todo: deque[_Job] = deque()
+        waiting: deque[_Job] = deque()  # taken from `paths`, not yet yielded
         done: dict[int, Outcome] = {}
-        for index, path in enumerate(paths):
-            while index not in done:
-                # Only a few files ahead of the one awaited: finished transcripts do not pile up in memory.
-                self._hand_out(todo, words, before=index + 2 * self.workers)
+        while True:
+            # Only a few files ahead of the one awaited: finished transcripts do not pile up in memory.
+            while len(waiting) < 2 * self.workers:
+                item = next(source, None)
+                if item is None:
+                    break
+                job = _Job(*item)
+                todo.append(job)
+                waiting.append(job)
+            if not waiting:
+                return
+            head = waiting[0]
+            while head.index not in done:
+                self._hand_out(todo, words, before=head.index + 2 * self.workers)
                 self._collect(todo, done)
-            yield path, done.pop(index)
+            waiting.popleft()
+            yield head.path, done.pop(head.index)
 
     def _spawn(self) -> _Worker:
         ours, theirs = self._context.Pipe()

@@ -1,0 +1,163 @@
+"""The store of record: calls (one per audio SHA-256), where they were found, transcripts per transcription
+version, scorecards per phrasebook version, findings, and the processing job of each call.
+
+Relationships load nothing by themselves (`lazy="raise"`): a query says what it needs (`selectinload`), so a list
+of a night's calls never turns into one query per row. Reviews, appeals, users, audit events and tags (later
+issues) will hang off `calls.id` and `findings.id`, which stay stable: results are added, never rewritten.
+"""
+
+from __future__ import annotations
+
+import enum
+from datetime import UTC, datetime
+from typing import Any, ClassVar
+
+from sqlalchemy import JSON, BigInteger, DateTime, ForeignKey, Index, MetaData, String, Text, UniqueConstraint
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+# Named constraints, so that migrations can drop and alter them by name on every database (SQLite has no names
+# of its own for batch mode to find).
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+    type_annotation_map: ClassVar[dict[Any, Any]] = {datetime: DateTime(timezone=True), dict[str, Any]: JSON}
+
+
+class AudioState(enum.StrEnum):
+    OK = "ok"
+    MISSING = "missing"  # no path it was found at holds a file any more
+    CHANGED = "changed"  # the files at its paths now hold other audio
+
+
+class JobStatus(enum.StrEnum):
+    PENDING = "pending"
+    RUNNING = "running"
+    DONE = "done"
+    FAILED = "failed"
+    QUARANTINED = "quarantined"
+
+
+class Call(Base):
+    __tablename__ = "calls"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    sha256: Mapped[str] = mapped_column(String(64), unique=True)
+    size: Mapped[int] = mapped_column(BigInteger)
+    duration: Mapped[float | None]
+    channels: Mapped[int | None]
+    sample_rate: Mapped[int | None]
+    agent_id: Mapped[str | None] = mapped_column(String(200), index=True)
+    agent_name: Mapped[str | None] = mapped_column(String(200))
+    branch: Mapped[str | None] = mapped_column(String(200), index=True)
+    call_time: Mapped[datetime | None] = mapped_column(index=True)
+    direction: Mapped[str | None] = mapped_column(String(20))
+    hangup_by: Mapped[str | None] = mapped_column(String(20))  # from CTI; the scorecard says who it found
+    cti: Mapped[dict[str, Any] | None]  # the sidecar as given, for fields callqa does not interpret
+    audio_state: Mapped[AudioState] = mapped_column(String(20), default=AudioState.OK)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    files: Mapped[list[CallFile]] = relationship(back_populates="call", lazy="raise", order_by="CallFile.id")
+    transcripts: Mapped[list[TranscriptRow]] = relationship(back_populates="call", lazy="raise")
+    job: Mapped[Job | None] = relationship(back_populates="call", lazy="raise")
+
+
+class CallFile(Base):
+    """Every path a call's audio was found at (recordings stay where the recorder put them)."""
+
+    __tablename__ = "call_files"
+    __table_args__ = (UniqueConstraint("call_id", "path"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    call_id: Mapped[int] = mapped_column(ForeignKey("calls.id", ondelete="CASCADE"), index=True)
+    path: Mapped[str] = mapped_column(Text)
+    present: Mapped[bool] = mapped_column(default=True)  # False once the file there is gone or holds other audio
+    first_seen: Mapped[datetime] = mapped_column(default=utcnow)
+    last_seen: Mapped[datetime] = mapped_column(default=utcnow)
+
+    call: Mapped[Call] = relationship(back_populates="files", lazy="raise")
+
+
+Index("ix_call_files_path", CallFile.path)
+
+
+class TranscriptRow(Base):
+    __tablename__ = "transcripts"
+    __table_args__ = (UniqueConstraint("call_id", "version"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    call_id: Mapped[int] = mapped_column(ForeignKey("calls.id", ondelete="CASCADE"), index=True)
+    version: Mapped[str] = mapped_column(String(64))  # transcription version: model + options that change text
+    body: Mapped[dict[str, Any]]  # `Transcript.to_dict()`
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    call: Mapped[Call] = relationship(back_populates="transcripts", lazy="raise")
+    scorecards: Mapped[list[ScorecardRow]] = relationship(back_populates="transcript", lazy="raise")
+
+
+class ScorecardRow(Base):
+    __tablename__ = "scorecards"
+    __table_args__ = (UniqueConstraint("transcript_id", "phrasebook_version"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    transcript_id: Mapped[int] = mapped_column(ForeignKey("transcripts.id", ondelete="CASCADE"), index=True)
+    phrasebook_version: Mapped[str] = mapped_column(String(64))
+    score: Mapped[int]
+    passed: Mapped[bool]
+    needs_review: Mapped[bool] = mapped_column(index=True)
+    hangup_by: Mapped[str] = mapped_column(String(20))
+    hangup: Mapped[dict[str, Any]]  # by, source, confidence
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    transcript: Mapped[TranscriptRow] = relationship(back_populates="scorecards", lazy="raise")
+    findings: Mapped[list[FindingRow]] = relationship(
+        back_populates="scorecard", lazy="raise", order_by="FindingRow.id", cascade="all, delete-orphan"
+    )
+
+
+class FindingRow(Base):
+    __tablename__ = "findings"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    scorecard_id: Mapped[int] = mapped_column(ForeignKey("scorecards.id", ondelete="CASCADE"), index=True)
+    rule_id: Mapped[str] = mapped_column(String(200), index=True)
+    category: Mapped[str] = mapped_column(String(50))
+    verdict: Mapped[str] = mapped_column(String(20))
+    severity: Mapped[str] = mapped_column(String(20))
+    start: Mapped[float | None]
+    end: Mapped[float | None]
+    evidence: Mapped[str] = mapped_column(Text)
+    source: Mapped[str] = mapped_column(Text)
+    message: Mapped[str] = mapped_column(Text)
+    points: Mapped[int]
+
+    scorecard: Mapped[ScorecardRow] = relationship(back_populates="findings", lazy="raise")
+
+
+class Job(Base):
+    """The processing state of one call: who holds it and until when, how often it failed and why."""
+
+    __tablename__ = "jobs"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    call_id: Mapped[int] = mapped_column(ForeignKey("calls.id", ondelete="CASCADE"), unique=True)
+    status: Mapped[JobStatus] = mapped_column(String(20), default=JobStatus.PENDING, index=True)
+    attempts: Mapped[int] = mapped_column(default=0)  # failures since the last success or --retry-failed
+    last_error: Mapped[str | None] = mapped_column(Text)
+    worker: Mapped[str | None] = mapped_column(String(200))
+    claimed_until: Mapped[datetime | None]
+    started_at: Mapped[datetime | None]
+    finished_at: Mapped[datetime | None]
+
+    call: Mapped[Call] = relationship(back_populates="job", lazy="raise")
