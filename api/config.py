@@ -19,6 +19,9 @@ from transcribe import TranscribeOptions
 MAX_DURATION_LIMIT_S = 24 * 3600
 # Each worker holds its own model and uses one core: beyond a few per core only memory use grows.
 MAX_WORKERS = min(64, 4 * len(os.sched_getaffinity(0)))
+# A task slower than this (× realtime) is stopped: one single-thread CPU worker does ~10× with the base model.
+SLOWEST_SPEED = 1.0
+TASK_SLACK_S = 300.0  # decoding, database and scheduling on top of transcription
 # The call metadata a file name may carry (CALLQA_FILENAME_PATTERN's named groups).
 FILENAME_FIELDS = frozenset({"branch", "agent_id", "agent_name", "call_time", "direction"})
 _RE2_OPTIONS = re2.Options()
@@ -64,6 +67,19 @@ class Settings(BaseSettings):
         min_length=1,
         description="SQLAlchemy URL of the store: sqlite:///PATH (default, embedded) or postgresql+psycopg://…",
     )
+    broker_url: str | None = Field(
+        None,
+        min_length=1,
+        description="Celery broker for `batch --distributed` and `callqa worker`: redis://… or amqp://…",
+    )
+    queue: str = Field("callqa", min_length=1, max_length=200, pattern=r"^[A-Za-z0-9_.:-]+$")
+    broker_visibility_timeout_s: float | None = Field(
+        None,
+        gt=0,
+        le=7 * 24 * 3600,
+        description="Redis: an unacknowledged task is handed out again after this long (default: longer than "
+        "the longest allowed recording takes; see task_time_limits)",
+    )
     filename_pattern: str | None = Field(
         None,
         max_length=1000,
@@ -85,6 +101,15 @@ class Settings(BaseSettings):
     @classmethod
     def _expand_home(cls, path: Path) -> Path:
         return path.expanduser()
+
+    def task_time_limits(self) -> tuple[float, float]:
+        """(soft, hard) seconds for one call's task: the longest allowed recording at the slowest speed we accept."""
+        soft = self.max_duration_s / SLOWEST_SPEED + TASK_SLACK_S
+        return soft, soft + TASK_SLACK_S
+
+    def visibility_timeout_s(self) -> float:
+        """Longer than any task may run, so that Redis never hands a running task to a second worker."""
+        return self.broker_visibility_timeout_s or self.task_time_limits()[1] + TASK_SLACK_S
 
     def transcribe_options(self) -> TranscribeOptions:
         return TranscribeOptions(

@@ -8,13 +8,14 @@ import sys
 
 import typer
 
-from api.cli import batch, calls, db, rules, score, transcribe
+from api.cli import batch, calls, db, rules, score, transcribe, worker
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help="Quality checks for recorded service calls.")
 app.command("transcribe")(transcribe.transcribe_files)
 app.command("score")(score.score_files)
 app.command("eval")(score.evaluate_directory)
 app.command("batch")(batch.batch)
+app.command("worker")(worker.worker)
 app.add_typer(calls.app, name="calls")
 app.add_typer(db.app, name="db")
 app.add_typer(rules.app, name="rules")

@@ -27,6 +27,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from api.cli.common import WorkersOption, phrasebook_or_exit, settings_or_exit, store_or_exit
 from api.cli.output import ExitCode, err, error, fail, out, plain, warning, write_json_line
 from api.config import Settings
+from api.errors import ConfigError
 from api.ingest import AUDIO_SUFFIXES, read_metadata
 from api.services.calls import (
     LEASE_S,
@@ -60,6 +61,7 @@ class Summary:
     audio_hours: float = 0.0
     wall_time_s: float = 0.0
     unreadable: int = 0  # files that could not be read to hash them
+    enqueued: int = 0  # --distributed: tasks sent to the broker for `callqa worker`s
 
     def add(self, result: Result) -> None:
         counters = {
@@ -85,6 +87,9 @@ def batch(
     ] = None,
     workers: WorkersOption = None,
     retry_failed: Annotated[bool, typer.Option("--retry-failed", help="try quarantined calls once more")] = False,
+    distributed: Annotated[
+        bool, typer.Option("--distributed", help="enqueue the calls for `callqa worker`s (CALLQA_BROKER_URL)")
+    ] = False,
     as_json: Annotated[bool, typer.Option("--json", help="print the summary as one JSON object")] = False,
 ) -> None:
     """Process every call found into the store, each once: skip what is done, re-score what only the
@@ -97,6 +102,7 @@ def batch(
     except PhrasebookError as exc:
         fail(str(exc), ExitCode.CONFIG)
     sessions = store_or_exit()
+    queue = _broker_or_exit(settings) if distributed else None
     summary = Summary()
     files = _walk(inputs, since, summary)
     summary.found = len(files)
@@ -110,6 +116,13 @@ def batch(
     summary.already_done = sum(plan == Plan.DONE for plan in plans.values())
     summary.quarantined = sum(plan == Plan.QUARANTINED for plan in plans.values())
     todo = [call_id for call_id, plan in plans.items() if plan in (Plan.RESCORE, Plan.TRANSCRIBE)]
+    if queue is not None:
+        summary.enqueued = queue.send(todo, retry_failed=retry_failed)
+        summary.wall_time_s = round(time.monotonic() - started, 3)
+        _print_summary(summary, as_json)
+        if summary.unreadable:
+            raise typer.Exit(ExitCode.BAD_INPUT)
+        return
     run = _Run(sessions, book, versions, me, retry_failed, summary, calls)
     with _Heartbeat(sessions, me), _progress(len(todo), as_json) as report:
         run.report = report
@@ -126,6 +139,33 @@ def batch(
     newly_quarantined = summary.quarantined - sum(plan == Plan.QUARANTINED for plan in plans.values())
     if summary.failed or newly_quarantined or summary.unreadable:
         raise typer.Exit(ExitCode.BAD_INPUT)
+
+
+class _Queue:
+    """The broker side of `--distributed`, checked before any work so that a wrong URL costs nothing."""
+
+    def __init__(self, settings: Settings) -> None:
+        from api.worker.celery_app import check_broker, make_app  # celery is loaded only when distributing
+
+        self.app = make_app(settings)
+        check_broker(self.app)
+
+    def send(self, call_ids: list[int], *, retry_failed: bool) -> int:
+        from api.worker.celery_app import enqueue
+
+        try:
+            return enqueue(self.app, call_ids, retry_failed=retry_failed)
+        except ConfigError as exc:
+            fail(str(exc), ExitCode.CONFIG)
+
+
+def _broker_or_exit(settings: Settings) -> _Queue:
+    if not settings.broker_url:
+        fail("--distributed needs a broker: set CALLQA_BROKER_URL (redis://HOST:6379/0 or amqp://…)", ExitCode.CONFIG)
+    try:
+        return _Queue(settings)
+    except ConfigError as exc:
+        fail(str(exc), ExitCode.CONFIG)
 
 
 def _walk(inputs: list[Path], since: datetime | None, summary: Summary) -> list[Path]:
