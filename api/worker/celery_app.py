@@ -80,6 +80,9 @@ def make_app(settings: Settings) -> Celery:
         broker_connection_retry_on_startup=True,
         broker_transport_options={
             "visibility_timeout": settings.visibility_timeout_s(),
+            # a dead worker's task is looked for every few seconds (one cheap ZRANGE), not every ~100 s
+            "unacked_restore_interval": min(10.0, max(1.0, settings.visibility_timeout_s() / 5)),
+            "unacked_restore_throttle": 1,
             "socket_connect_timeout": CONNECT_TIMEOUT_S,
             "max_retries": 2,
         },
@@ -163,9 +166,9 @@ def _load_process(**_: Any) -> None:
 
 def _build_process(settings: Settings) -> _Process:
     options = settings.transcribe_options()
-    if _gpu:  # one process per GPU: the pool's process index picks the device
+    if _gpu:  # one process per GPU: the pool's process index picks the device (the options stay the same, so
+        # the transcription version a GPU node records is the one `batch --distributed` plans with)
         os.environ["CUDA_VISIBLE_DEVICES"] = str(current_process().index)
-        options = replace(options, device="cuda")
     else:
         options = replace(options, cpu_threads=1)  # one core per process: measured faster than threads per call
     sessions = make_sessionmaker(make_engine(settings.database_url))
