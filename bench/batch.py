@@ -45,11 +45,14 @@ def _duration(path: Path) -> float:
 
 
 def timed(args: list[str], env: dict[str, str]) -> tuple[float, str]:
+    """Wall time and stdout of one callqa command; each measurement is printed at once (the run is long)."""
     started = time.monotonic()
     result = subprocess.run([CALLQA, *args], capture_output=True, text=True, env=env)
     wall = time.monotonic() - started
     if result.returncode != 0:
         raise SystemExit(f"callqa {' '.join(args[:2])} failed ({result.returncode}): {result.stderr.strip()[-300:]}")
+    workers = args[args.index("--workers") + 1] if "--workers" in args else "default"
+    print(f"  measured: callqa {args[0]} --workers {workers}: {wall:.1f} s", flush=True)
     return wall, result.stdout
 
 
