@@ -41,6 +41,7 @@ from scoring import Scorecard
 from transcribe import Transcript
 
 MAX_ATTEMPTS = 3  # failures before a call is quarantined (skipped until --retry-failed)
+DIED_WITH_THE_CALL = "the process working on this call died or stopped renewing its claim"
 LEASE_S = 600.0  # a claim's life; the batch renews its claims well before that while it lives
 MAX_ERROR_CHARS = 500
 _HASH_CHUNK = 1 << 20
@@ -240,7 +241,13 @@ def claim_call(
     claimable = (Job.call_id == call_id) & or_(
         Job.status.in_(free), (Job.status == JobStatus.RUNNING) & (Job.claimed_until < now)
     )
-    taken = {"status": JobStatus.RUNNING, "worker": worker, "claimed_until": now + timedelta(seconds=lease_s)}
+    taken = {
+        "status": JobStatus.RUNNING,
+        "worker": worker,
+        "claimed_until": now + timedelta(seconds=lease_s),
+        # Taking over a lapsed claim means the attempt before died with the call in hand: it counts.
+        "attempts": Job.attempts + case((Job.status == JobStatus.RUNNING, 1), else_=0),
+    }
     if session.get_bind().dialect.name == "postgresql":
         job_id = session.scalar(select(Job.id).where(claimable).with_for_update(skip_locked=True))
         if job_id is None:
@@ -259,19 +266,30 @@ def renew_claims(session: Session, *, worker: str, lease_s: float = LEASE_S) -> 
     return int(result.rowcount)
 
 
-def release_dead_claims(session: Session, *, alive: Callable[[str], bool] = _alive) -> int:
-    """Hand back the claims of processes on this host that are gone (a batch killed with -9): a rerun right after
-    takes their calls at once instead of waiting for the lease to run out."""
-    holders = set(session.scalars(select(Job.worker).where(Job.status == JobStatus.RUNNING, Job.worker.is_not(None))))
-    released = 0
-    for holder in holders:
-        if holder is not None and not alive(holder):
-            held = (Job.worker == holder) & (Job.status == JobStatus.RUNNING)
-            result: Any = session.execute(
-                update(Job).where(held).values(status=JobStatus.PENDING, worker=None, claimed_until=None)
-            )
-            released += int(result.rowcount)
-    return released
+def release_dead_claims(session: Session, *, alive: Callable[[str], bool] = _alive, now: datetime | None = None) -> int:
+    """Hand back the claims of processes on this host that are gone (a batch or worker killed with -9) and the
+    claims whose lease ran out (a process elsewhere that died): a rerun takes those calls at once. Each counts
+    as a failed attempt, so a file that kills whatever works on it is quarantined after three, not retried for
+    ever."""
+    now = now or utcnow()
+    running = Job.status == JobStatus.RUNNING
+    holders = set(session.scalars(select(Job.worker).where(running, Job.worker.is_not(None))))
+    dead = [holder for holder in holders if holder is not None and not alive(holder)]
+    lapsed = running & (or_(Job.worker.in_(dead), Job.claimed_until < now) if dead else (Job.claimed_until < now))
+    status = case((Job.attempts + 1 >= MAX_ATTEMPTS, JobStatus.QUARANTINED.value), else_=JobStatus.FAILED.value)
+    result: Any = session.execute(
+        update(Job)
+        .where(lapsed)
+        .values(
+            status=status,
+            attempts=Job.attempts + 1,
+            last_error=DIED_WITH_THE_CALL,
+            worker=None,
+            claimed_until=None,
+            finished_at=now,
+        )
+    )
+    return int(result.rowcount)
 
 
 def release_claims(session: Session, *, worker: str) -> int:

@@ -159,6 +159,36 @@ def test_claims_are_exclusive_expire_and_are_taken_from_a_dead_local_process(
         assert claim_call(session, call_id=call_id, worker="c")
 
 
+def test_a_call_whose_worker_keeps_dying_is_quarantined_not_retried_for_ever(
+    sessions: sessionmaker[Session], tmp_path: Path
+) -> None:
+    (call_id,) = _register(sessions, _files(tmp_path, 1, prefix="crasher"))
+    dead = worker_name().rsplit("/", 2)[0] + "/999999999/1"  # a pid that no longer exists on this host
+    statuses = []
+    for _ in range(MAX_ATTEMPTS):
+        with sessions.begin() as session:
+            assert claim_call(session, call_id=call_id, worker=dead)
+        with sessions.begin() as session:
+            assert release_dead_claims(session) == 1
+            statuses.append(session.scalars(select(Job.status)).one())
+    assert statuses == [JobStatus.FAILED, JobStatus.FAILED, JobStatus.QUARANTINED]
+    with sessions.begin() as session:
+        assert not claim_call(session, call_id=call_id, worker="w")
+        job = session.scalars(select(Job)).one()
+        assert job.attempts == MAX_ATTEMPTS and "died" in (job.last_error or "")
+
+
+def test_a_lapsed_claim_counts_as_an_attempt(sessions: sessionmaker[Session], tmp_path: Path) -> None:
+    (call_id,) = _register(sessions, _files(tmp_path, 1))
+    with sessions.begin() as session:
+        assert claim_call(session, call_id=call_id, worker="elsewhere-1")
+    later = utcnow() + timedelta(hours=1)
+    with sessions.begin() as session:
+        assert release_dead_claims(session, alive=lambda _: True, now=later) == 1
+        job = session.scalars(select(Job)).one()
+        assert (job.status, job.attempts) == (JobStatus.FAILED, 1)
+
+
 def test_threads_racing_for_the_same_calls_each_get_a_call_once(
     sessions: sessionmaker[Session], tmp_path: Path
 ) -> None:
