@@ -5,6 +5,7 @@ evaluation against labelled calls. Nothing outside `scoring` imports its submodu
 """
 
 from scoring.cases import Case, Turn, case_transcript, coverage_problems, load_cases, run_cases
+from scoring.corpus import CorpusError, CorpusEvaluation, Dialogue, evaluate_corpus, load_corpus, score_corpus
 from scoring.engine import score
 from scoring.evaluate import LABELS_SUFFIX, Evaluation, Labels, evaluate, read_labels
 from scoring.findings import Category, Finding, Verdict
@@ -17,6 +18,9 @@ __all__ = [
     "LABELS_SUFFIX",
     "Case",
     "Category",
+    "CorpusError",
+    "CorpusEvaluation",
+    "Dialogue",
     "Evaluation",
     "Finding",
     "Labels",
@@ -28,11 +32,14 @@ __all__ = [
     "case_transcript",
     "coverage_problems",
     "evaluate",
+    "evaluate_corpus",
     "load_cases",
+    "load_corpus",
     "load_phrasebooks",
     "normalise",
     "read_labels",
     "run_cases",
     "score",
+    "score_corpus",
     "source_problems",
 ]
