@@ -9,6 +9,8 @@ from scoring.corpus import CorpusError, CorpusEvaluation, Dialogue, evaluate_cor
 from scoring.engine import score
 from scoring.evaluate import LABELS_SUFFIX, Evaluation, Labels, evaluate, read_labels
 from scoring.findings import Category, Finding, Verdict
+from scoring.noise import NoiseError, NoiseModel, load_noise, noisy_variants
+from scoring.noise import measure as measure_noise
 from scoring.normalise import normalise
 from scoring.phrasebook import Phrasebook, PhrasebookError, load_phrasebooks
 from scoring.scorecard import Scorecard
@@ -24,6 +26,8 @@ __all__ = [
     "Evaluation",
     "Finding",
     "Labels",
+    "NoiseError",
+    "NoiseModel",
     "Phrasebook",
     "PhrasebookError",
     "Scorecard",
@@ -35,7 +39,10 @@ __all__ = [
     "evaluate_corpus",
     "load_cases",
     "load_corpus",
+    "load_noise",
     "load_phrasebooks",
+    "measure_noise",
+    "noisy_variants",
     "normalise",
     "read_labels",
     "run_cases",

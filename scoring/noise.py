@@ -73,6 +73,10 @@ class Confusions(BaseModel):
     substitutions: list[Substitution]
     homophones: dict[str, list[str]] = Field(description="syllable → common characters that sound like it")
 
+    def dump(self) -> str:
+        header = "# Measured by `python -m bench.asr_noise` (see its docstring); counts are per true character.\n"
+        return header + yaml.safe_dump(self.model_dump(), allow_unicode=True, sort_keys=False, width=200)
+
     def rate(self, kind: Kind) -> float:
         return self.counts.get(kind, 0) / self.chars
 
@@ -91,7 +95,7 @@ def classify(truth: str, heard: str) -> Kind:
     return "other"
 
 
-def measure(pairs: Iterable[tuple[str, str]], measured_on: str, homophones: dict[str, list[str]]) -> Confusions:
+def measure(pairs: Iterable[tuple[str, str]], measured_on: str) -> Confusions:
     """Count the errors of every (true text, transcribed text) pair of one turn each."""
     counts: Counter[str] = Counter()
     seen: Counter[tuple[str, str, str]] = Counter()
@@ -121,8 +125,28 @@ def measure(pairs: Iterable[tuple[str, str]], measured_on: str, homophones: dict
         chars=chars,
         counts={k: counts[k] for k in KINDS},  # type: ignore[misc]
         substitutions=substitutions,
-        homophones=homophones,
+        homophones=common_homophones(),
     )
+
+
+def common_homophones(per_syllable: int = 8, common: int = 3500) -> dict[str, list[str]]:
+    """Per syllable, the most frequent characters of jieba's dictionary that sound like it: what a substituted
+    homophone is drawn from (rare characters would make the noise easier to see through than Whisper's)."""
+    import jieba  # only the measurement needs it
+
+    weight: Counter[str] = Counter()
+    with open(Path(jieba.__file__).parent / "dict.txt", encoding="utf-8") as words:
+        for line in words:
+            word, freq = line.split()[:2]
+            for char in word:
+                if "\u4e00" <= char <= "\u9fff":
+                    weight[char] += int(freq)
+    table: dict[str, list[str]] = {}
+    for char, _ in weight.most_common(common):
+        sound = table.setdefault(syllable(char), [])
+        if len(sound) < per_syllable:
+            sound.append(char)
+    return dict(sorted(table.items()))
 
 
 def _split_replace(a: str, b: str) -> list[tuple[str, str]]:
@@ -144,6 +168,7 @@ class NoiseModel:
             self.observed.setdefault(sub.truth, []).append(sub)
         self.by_syllable = confusions.homophones
         self._near = {s: [t for t in self.by_syllable if near(s, t)] for s in self.by_syllable}
+        self._sounds = sorted(self.by_syllable)
 
     def apply(self, text: str, rng: random.Random) -> str:
         """`text` as Whisper might have heard it: punctuation kept where it was, errors on Chinese characters."""
@@ -178,6 +203,8 @@ class NoiseModel:
         if kind == "near_pinyin":
             options = self._near.get(sound, [])
             sound = rng.choice(options) if options else sound
+        elif kind == "other":
+            sound = rng.choice(self._sounds)
         candidates = [c for c in self.by_syllable.get(sound, []) if c != char]
         return rng.choice(candidates) if candidates else char
 

@@ -9,8 +9,17 @@ from rich.table import Table
 
 from api.cli.output import ExitCode, fail, out, plain, write_json_line
 from api.cli.tables import print_evaluation, ratio
-from scoring import CorpusError, CorpusEvaluation, Phrasebook, evaluate_corpus, load_corpus, score_corpus
-from scoring.noise import NoiseError, load_noise, noisy_variants
+from scoring import (
+    CorpusError,
+    CorpusEvaluation,
+    NoiseError,
+    Phrasebook,
+    evaluate_corpus,
+    load_corpus,
+    load_noise,
+    noisy_variants,
+    score_corpus,
+)
 
 
 def run(directory: Path, book: Phrasebook, *, noisy: int, seed: int, as_json: bool) -> None:

@@ -16,8 +16,8 @@ from rich.console import RenderableType
 from rich.table import Table
 from rich.text import Text
 
-from api.cli import corpus_eval
 from api.cli.common import WorkersOption, phrasebook_or_exit, transcribe_all
+from api.cli.corpus_eval import run as evaluate_corpus_dir
 from api.cli.output import ExitCode, error, fail, out, plain, warning, write_json_line
 from api.cli.tables import print_evaluation
 from api.ingest import AUDIO_SUFFIXES, Call, read_cti, read_transcripts
@@ -84,7 +84,7 @@ def evaluate_directory(
     if transcripts is not None:
         if directory is not None:
             fail("give either DIRECTORY (audio) or --transcripts DIR (corpus), not both", ExitCode.BAD_INPUT)
-        corpus_eval.run(transcripts, book, noisy=noisy, seed=seed, as_json=as_json)
+        evaluate_corpus_dir(transcripts, book, noisy=noisy, seed=seed, as_json=as_json)
         return
     if directory is None:
         fail("give a DIRECTORY of labelled audio or --transcripts DIR", ExitCode.BAD_INPUT)

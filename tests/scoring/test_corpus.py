@@ -9,8 +9,8 @@ import pytest
 from typer.testing import CliRunner
 
 from api.cli import app
-from scoring import CorpusError, evaluate_corpus, load_corpus, score_corpus
-from tests.scoring.factory import ROOT, book
+from scoring import CorpusError, load_corpus
+from tests.scoring.factory import ROOT
 
 TUNE = ROOT / "samples" / "corpus" / "tune"
 runner = CliRunner()
