@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from scoring.checks import concepts
 from scoring.checks.context import Context
 from scoring.findings import Finding, Verdict
 from scoring.matching import Hit
@@ -67,15 +68,23 @@ def regex_absent(rule: RegexAbsent, ctx: Context) -> Finding:
 
 def phrase_after_anchor(rule: PhraseAfterAnchor, ctx: Context) -> Finding:
     anchor = rule.anchor
-    triggers = ctx.find(anchor.phrases, ctx.turns(anchor.role), anchor.match)
+    triggers = ctx.find(anchor.phrases, ctx.turns(anchor.role), anchor.match) if anchor.phrases else []
+    if anchor.concept is not None:
+        context = concepts.heard(anchor.concept, ctx.turns(anchor.role), ctx)
+        triggers += [context[0]] if context is not None else []
     if not triggers:
-        return ctx.finding(rule, Verdict.NA, "trigger never heard: " + " / ".join(anchor.phrases[:_MAX_LISTED]) + " …")
+        listed = " / ".join(anchor.phrases[:_MAX_LISTED]) or "its concepts"
+        return ctx.finding(rule, Verdict.NA, f"trigger never heard: {listed} …")
     trigger = min(triggers, key=lambda h: (h.segment, h.start))
     began, _ = ctx.times(trigger)
     deadline = began + anchor.within_s if anchor.within_s is not None else float("inf")
     segments = ctx.transcript.segments
     indices = [i for i in ctx.turns(rule.role) if i >= trigger.segment and segments[i].start <= deadline]
     hits = ctx.find(rule.phrases, indices, rule.match, first_only=True)
+    if not hits and rule.accept is not None:
+        # in the agent's own words the warning often comes before the client's "会亏吗": any time in the call counts
+        accepted = concepts.heard(rule.accept, [i for i in ctx.turns(rule.role) if segments[i].start <= deadline], ctx)
+        hits = [accepted[0]] if accepted is not None else []
     said = f"{ctx.describe(trigger)} at {began:.1f} s"
     if hits:
         return ctx.hit_finding(rule, Verdict.PASS, hits[0], f"{said}; then {ctx.describe(hits[0])}")

@@ -1,0 +1,150 @@
+"""Concept rules: ideas said in many words. A concept is a list of phrases (matched as everywhere: text, same pinyin,
+fuzzy for long ones); a spec holds when any clause holds, a clause being concepts heard together in one turn within
+some characters of each other (AND), with none of its excluded concepts near them (NOT). A negation just before a
+hit ("不能保证", "没有保本", "谁也不敢说") cancels it: "不能保证收益" is no guarantee."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+from scoring.checks.context import Context, options_of
+from scoring.findings import Finding, Severity, Verdict
+from scoring.matching import Hit, fuzzy_find
+from scoring.phrasebook import Clause, ConceptAbsent, ConceptSpec
+
+
+def concept_absent(rule: ConceptAbsent, ctx: Context) -> Finding:
+    if not ctx.turns(rule.role):
+        return ctx.finding(rule, Verdict.NA, f"no {rule.role or 'speech'} heard")
+    indices = ctx.scope(rule.role, rule.window)
+    found = heard(rule.spec, indices, ctx)
+    if found is not None:
+        hit, clause = found
+        said = ctx.describe(hit)
+        return ctx.fail_or_doubt(rule, f"{said} ({' × '.join(clause.all_of)})", indices, hit=hit)
+    span = ctx.span_of(indices) or (None, None)
+    weak = _weak(ctx, indices)
+    if weak is not None and rule.severity == Severity.FATAL:  # a fatal rule never passes on words barely heard
+        return ctx.finding(rule, Verdict.UNCERTAIN, f"none heard, but {weak}", *span)
+    return ctx.finding(rule, Verdict.PASS, "none heard", *span)
+
+
+def heard(spec: ConceptSpec, indices: list[int], ctx: Context) -> tuple[Hit, Clause] | None:
+    """The earliest place where some clause of `spec` holds in the given turns, with that clause."""
+    best: tuple[Hit, Clause] | None = None
+    for clause in spec.any_of:
+        hit = _clause(spec, clause, indices, ctx)
+        if hit is not None and (best is None or (hit.segment, hit.start) < (best[0].segment, best[0].start)):
+            best = (hit, clause)
+    return best
+
+
+def _clause(spec: ConceptSpec, clause: Clause, indices: list[int], ctx: Context) -> Hit | None:
+    by_concept = {name: _by_turn(_hits(spec, name, indices, ctx)) for name in clause.all_of}
+    turns = set(indices)
+    for hits in by_concept.values():
+        turns &= hits.keys()
+    if not turns and spec.match.fuzzy:
+        turns = _fuzzy_fill(spec, clause, indices, by_concept, ctx)
+    for segment in sorted(turns):
+        hit = _together(spec, clause, segment, by_concept, ctx)
+        if hit is not None:
+            return hit
+    return None
+
+
+def _fuzzy_fill(
+    spec: ConceptSpec, clause: Clause, indices: list[int], by_concept: dict[str, dict[int, list[Hit]]], ctx: Context
+) -> set[int]:
+    """Turns where all concepts but one were heard exactly: look there for the missing one approximately (a long
+    phrase misheard by more than a homophone). Fuzzy search only where it can complete a clause: it is the costly
+    stage."""
+    found: set[int] = set()
+    for missing in clause.all_of:
+        others = [by_concept[n] for n in clause.all_of if n != missing]
+        candidates = [i for i in indices if i not in by_concept[missing] and all(i in o for o in others)]
+        if len(clause.all_of) == 1:
+            candidates = list(indices)
+        options = options_of(spec.match)
+        for segment in candidates:
+            view = ctx.text.view([segment])
+            for phrase in spec.concepts[missing].phrases:
+                compiled = ctx.book.phrases[phrase]
+                if compiled.gaps or compiled.length < spec.match.fuzzy_min_chars:
+                    continue
+                hit = fuzzy_find(view, compiled, options)
+                if hit is not None and _counts(spec, missing, hit, ctx):
+                    by_concept[missing].setdefault(segment, []).append(hit)
+                    found.add(segment)
+                    break
+    return {s for s in found if all(s in by_concept[n] for n in clause.all_of)}
+
+
+def _together(
+    spec: ConceptSpec, clause: Clause, segment: int, by_concept: dict[str, dict[int, list[Hit]]], ctx: Context
+) -> Hit | None:
+    """A hit of the clause's first concept with every other concept near it and no excluded concept near it."""
+    first, *rest = clause.all_of
+    reach = clause.within_chars
+    excluded = [h for name in clause.none_of for h in _hits(spec, name, [segment], ctx)]
+    for anchor in sorted(by_concept[first][segment], key=lambda h: h.start):
+        together = all(any(_near(anchor, h, reach) for h in by_concept[name][segment]) for name in rest)
+        if together and not any(_near(anchor, h, reach) for h in excluded):
+            return anchor
+    return None
+
+
+def _near(a: Hit, b: Hit, reach: int | None) -> bool:
+    if reach is None:
+        return True
+    return max(a.start, b.start) - min(a.end, b.end) <= reach
+
+
+def _hits(spec: ConceptSpec, name: str, indices: list[int], ctx: Context) -> list[Hit]:
+    """Every exact or same-pinyin hit of a concept's phrases in the turns, minus excused and negated ones."""
+    allowed = set(indices)
+    hits = [
+        hit
+        for phrase in spec.concepts[name].phrases
+        if not ctx.book.phrases[phrase].gaps
+        for hit in ctx._exact(phrase, indices)
+        if hit.segment in allowed and (spec.match.pinyin or hit.how == "text")
+    ]
+    return [h for h in hits if _counts(spec, name, h, ctx)]
+
+
+def _counts(spec: ConceptSpec, name: str, hit: Hit, ctx: Context) -> bool:
+    concept = spec.concepts[name]
+    if concept.exceptions and ctx._excused(hit, concept.exceptions):
+        return False
+    return not (concept.negatable and _negated(spec, hit, ctx))
+
+
+def _negated(spec: ConceptSpec, hit: Hit, ctx: Context) -> bool:
+    for negation in spec.negation:
+        for phrase in negation.phrases:
+            for neg in ctx._exact_in_turn(phrase, hit.segment):
+                if neg.start < hit.start and hit.start - negation.before_chars <= neg.end <= hit.end:
+                    return True
+    return False
+
+
+def _by_turn(hits: list[Hit]) -> dict[int, list[Hit]]:
+    grouped: dict[int, list[Hit]] = defaultdict(list)
+    for hit in hits:
+        grouped[hit.segment].append(hit)
+    return grouped
+
+
+def _weak(ctx: Context, indices: list[int]) -> str | None:
+    """Why the turns were heard too unsurely to vouch that something was not said, if they were."""
+    if not indices:
+        return None
+    floor = ctx.book.policy.min_word_probability
+    probability = sum(ctx.text.probability(i) for i in indices) / len(indices)
+    if probability < floor:
+        return f"ASR confidence {probability:.2f} below {floor:.2f}"
+    no_speech = max(ctx.transcript.segments[i].no_speech_prob for i in indices)
+    if no_speech > 1 - floor:
+        return f"a turn may be no speech at all (no_speech_prob {no_speech:.2f})"
+    return None
