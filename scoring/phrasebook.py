@@ -163,6 +163,9 @@ class Anchor(_Strict):
 
     phrases: list[str] = Field(default_factory=list)
     concept: ConceptSpec | None = Field(None, description="also a trigger: e.g. selling context, not service talk")
+    exceptions: list[str] = Field(
+        default_factory=list, description="longer phrases that make a trigger hit service talk"
+    )
     role: Role | None = None  # None: either party
     within_s: float | None = Field(None, gt=0, description="deadline after the trigger; None = before the call ends")
     match: Match = Match(fuzzy_min_chars=4)
@@ -246,7 +249,11 @@ class PhraseAfterAnchor(_Rule):
     match: Match = Match()
 
     def phrase_fields(self) -> dict[str, list[str]]:
-        fields = {"phrases": self.phrases, "anchor.phrases": self.anchor.phrases}
+        fields = {
+            "phrases": self.phrases,
+            "anchor.phrases": self.anchor.phrases,
+            "anchor.exceptions": self.anchor.exceptions,
+        }
         if self.anchor.concept is not None:
             fields |= self.anchor.concept.phrase_fields("anchor.concept.")
         if self.accept is not None:

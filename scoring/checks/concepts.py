@@ -44,7 +44,7 @@ def _clause(spec: ConceptSpec, clause: Clause, indices: list[int], ctx: Context)
     turns = set(indices)
     for hits in by_concept.values():
         turns &= hits.keys()
-    if not turns and spec.match.fuzzy:
+    if not turns and spec.match.fuzzy and len(clause.all_of) > 1:
         turns = _fuzzy_fill(spec, clause, indices, by_concept, ctx)
     for segment in sorted(turns):
         hit = _together(spec, clause, segment, by_concept, ctx)
@@ -57,14 +57,12 @@ def _fuzzy_fill(
     spec: ConceptSpec, clause: Clause, indices: list[int], by_concept: dict[str, dict[int, list[Hit]]], ctx: Context
 ) -> set[int]:
     """Turns where all concepts but one were heard exactly: look there for the missing one approximately (a long
-    phrase misheard by more than a homophone). Fuzzy search only where it can complete a clause: it is the costly
-    stage."""
+    phrase misheard by more than a homophone). Fuzzy search only where it can complete a clause of several concepts:
+    it is the costly stage, and alone a fuzzy idiom took “姓名就行” for “听听就行”."""
     found: set[int] = set()
     for missing in clause.all_of:
         others = [by_concept[n] for n in clause.all_of if n != missing]
         candidates = [i for i in indices if i not in by_concept[missing] and all(i in o for o in others)]
-        if len(clause.all_of) == 1:
-            candidates = list(indices)
         options = options_of(spec.match)
         for segment in candidates:
             view = ctx.text.view([segment])

@@ -68,7 +68,8 @@ def regex_absent(rule: RegexAbsent, ctx: Context) -> Finding:
 
 def phrase_after_anchor(rule: PhraseAfterAnchor, ctx: Context) -> Finding:
     anchor = rule.anchor
-    triggers = ctx.find(anchor.phrases, ctx.turns(anchor.role), anchor.match) if anchor.phrases else []
+    turns = ctx.turns(anchor.role)
+    triggers = ctx.find(anchor.phrases, turns, anchor.match, exceptions=anchor.exceptions) if anchor.phrases else []
     if anchor.concept is not None:
         context = concepts.heard(anchor.concept, ctx.turns(anchor.role), ctx)
         triggers += [context[0]] if context is not None else []

@@ -9,7 +9,7 @@ import pytest
 from typer.testing import CliRunner
 
 from api.cli import app
-from scoring import CorpusError, load_corpus
+from scoring import CorpusError, evaluate_corpus, load_corpus, score_corpus
 from tests.scoring.factory import ROOT
 
 TUNE = ROOT / "samples" / "corpus" / "tune"
@@ -75,3 +75,12 @@ def test_eval_of_a_broken_corpus_is_one_error_line(tmp_path: Path) -> None:
     result = runner.invoke(app, ["eval", "--transcripts", str(_corpus(tmp_path, "- id: x\n")), "--json"])
     assert result.exit_code == 1
     assert "money.yaml: dialogue x: field intent: Field required" in result.stderr
+
+
+def test_tune_corpus_holds_the_floors() -> None:
+    """A regression that misses a fatal violation or accuses an innocent call on the tune part fails CI (clean text;
+    the noisy numbers are reported by `callqa eval --noisy`, not asserted)."""
+    result = evaluate_corpus("clean", score_corpus(load_corpus(TUNE), book()), book())
+    assert result.fatal_total >= 40 and result.hard_negatives >= 40
+    assert result.fatal_recall == 1.0, result.fatal_missed
+    assert result.false_fatal_rate is not None and result.false_fatal_rate <= 0.02, result.false_fatal
