@@ -10,7 +10,7 @@ from typer.testing import CliRunner
 
 from api.cli import app
 from scoring import CorpusError, evaluate_corpus, load_corpus, score_corpus
-from tests.scoring.factory import ROOT
+from tests.scoring.factory import ROOT, book
 
 TUNE = ROOT / "samples" / "corpus" / "tune"
 runner = CliRunner()
