@@ -12,6 +12,8 @@ from scoring.findings import Finding, Severity, Verdict
 from scoring.matching import Hit, fuzzy_find
 from scoring.phrasebook import Clause, ConceptAbsent, ConceptSpec
 
+_ALONE_FUZZY_MIN_CHARS = 5
+
 
 def concept_absent(rule: ConceptAbsent, ctx: Context) -> Finding:
     if not ctx.turns(rule.role):
@@ -44,7 +46,7 @@ def _clause(spec: ConceptSpec, clause: Clause, indices: list[int], ctx: Context)
     turns = set(indices)
     for hits in by_concept.values():
         turns &= hits.keys()
-    if not turns and spec.match.fuzzy and len(clause.all_of) > 1:
+    if not turns and spec.match.fuzzy:
         turns = _fuzzy_fill(spec, clause, indices, by_concept, ctx)
     for segment in sorted(turns):
         hit = _together(spec, clause, segment, by_concept, ctx)
@@ -57,9 +59,11 @@ def _fuzzy_fill(
     spec: ConceptSpec, clause: Clause, indices: list[int], by_concept: dict[str, dict[int, list[Hit]]], ctx: Context
 ) -> set[int]:
     """Turns where all concepts but one were heard exactly: look there for the missing one approximately (a long
-    phrase misheard by more than a homophone). Fuzzy search only where it can complete a clause of several concepts:
-    it is the costly stage, and alone a fuzzy idiom took “姓名就行” for “听听就行”."""
+    phrase misheard by more than a homophone). A clause of one concept searches every turn, but only for its long
+    phrases: a fuzzy four-character idiom took “姓名就行” for “听听就行”."""
     found: set[int] = set()
+    alone = len(clause.all_of) == 1
+    shortest = max(spec.match.fuzzy_min_chars, _ALONE_FUZZY_MIN_CHARS if alone else 0)
     for missing in clause.all_of:
         others = [by_concept[n] for n in clause.all_of if n != missing]
         candidates = [i for i in indices if i not in by_concept[missing] and all(i in o for o in others)]
@@ -68,7 +72,7 @@ def _fuzzy_fill(
             view = ctx.text.view([segment])
             for phrase in spec.concepts[missing].phrases:
                 compiled = ctx.book.phrases[phrase]
-                if compiled.gaps or compiled.length < spec.match.fuzzy_min_chars:
+                if compiled.gaps or compiled.length < shortest:
                     continue
                 hit = fuzzy_find(view, compiled, options)
                 if hit is not None and _counts(spec, missing, hit, ctx):
