@@ -25,7 +25,7 @@ def concept_absent(rule: ConceptAbsent, ctx: Context) -> Finding:
         said = ctx.describe(hit)
         return ctx.fail_or_doubt(rule, f"{said} ({' × '.join(clause.all_of)})", indices, hit=hit)
     span = ctx.span_of(indices) or (None, None)
-    weak = _weak(ctx, indices)
+    weak = ctx.weak(indices)
     if weak is not None and rule.severity == Severity.FATAL:  # a fatal rule never passes on words barely heard
         return ctx.finding(rule, Verdict.UNCERTAIN, f"none heard, but {weak}", *span)
     return ctx.finding(rule, Verdict.PASS, "none heard", *span)
@@ -136,13 +136,3 @@ def _by_turn(hits: list[Hit]) -> dict[int, list[Hit]]:
     for hit in hits:
         grouped[hit.segment].append(hit)
     return grouped
-
-
-def _weak(ctx: Context, indices: list[int]) -> str | None:
-    """Why the turns were heard too unsurely to vouch that something was not said, if they were."""
-    if not indices:
-        return None
-    floor = ctx.book.policy.min_word_probability
-    probability = sum(ctx.text.probability(i) for i in indices) / len(indices)
-    # not no_speech_prob: it is Whisper's guess for a whole 30 s window, and alone it doubted clearly spoken samples
-    return f"ASR confidence {probability:.2f} below {floor:.2f}" if probability < floor else None

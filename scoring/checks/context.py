@@ -185,6 +185,19 @@ class Context:
             return f"ASR confidence {probability:.2f} below {floor:.2f}"
         return None
 
+    def weak(self, indices: list[int], hit: Hit | None = None) -> str | None:
+        """Why these turns (or this hit) were heard too unsurely to vouch for what was or was not said, if they
+        were. Not no_speech_prob: it is Whisper's guess for a whole 30 s window, and alone it doubted clearly spoken
+        sample turns."""
+        floor = self.book.policy.min_word_probability
+        if hit is not None:
+            probability = self.text.probability(hit.segment, hit.start, hit.end)
+        elif indices:
+            probability = sum(self.text.probability(i) for i in indices) / len(indices)
+        else:
+            return None
+        return f"ASR confidence {probability:.2f} below {floor:.2f}" if probability < floor else None
+
     def fail_or_doubt(
         self,
         rule: Any,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from scoring.checks import concepts
 from scoring.checks.context import Context
-from scoring.findings import Finding, Verdict
+from scoring.findings import Finding, Severity, Verdict
 from scoring.matching import Hit
 from scoring.phrasebook import Match, PhraseAbsent, PhraseAfterAnchor, PhrasePresent, RegexAbsent, Window
 
@@ -75,6 +75,9 @@ def phrase_after_anchor(rule: PhraseAfterAnchor, ctx: Context) -> Finding:
         triggers += [context[0]] if context is not None else []
     if not triggers:
         listed = " / ".join(anchor.phrases[:_MAX_LISTED]) or "its concepts"
+        weak = ctx.weak(turns) if rule.severity == Severity.FATAL else None
+        if weak is not None:  # a fatal rule never passes (nor is waved through as n/a) on words barely heard
+            return ctx.finding(rule, Verdict.UNCERTAIN, f"trigger not heard: {listed} …, but {weak}")
         return ctx.finding(rule, Verdict.NA, f"trigger never heard: {listed} …")
     trigger = min(triggers, key=lambda h: (h.segment, h.start))
     began, _ = ctx.times(trigger)
@@ -88,7 +91,10 @@ def phrase_after_anchor(rule: PhraseAfterAnchor, ctx: Context) -> Finding:
         hits = [accepted[0]] if accepted is not None else []
     said = f"{ctx.describe(trigger)} at {began:.1f} s"
     if hits:
-        return ctx.hit_finding(rule, Verdict.PASS, hits[0], f"{said}; then {ctx.describe(hits[0])}")
+        weak = ctx.weak(indices, hits[0]) if rule.severity == Severity.FATAL else None
+        verdict = Verdict.PASS if weak is None else Verdict.UNCERTAIN
+        evidence = f"{said}; then {ctx.describe(hits[0])}" + ("" if weak is None else f", but {weak}")
+        return ctx.hit_finding(rule, verdict, hits[0], evidence)
     limit = f"within {anchor.within_s:.0f} s" if anchor.within_s is not None else "before the call ended"
     evidence = f"{said}; no {rule.role or ''} follow-up {limit}".replace("  ", " ")
     end = min(deadline, ctx.transcript.duration)
