@@ -166,6 +166,8 @@ class Anchor(_Strict):
     exceptions: list[str] = Field(
         default_factory=list, description="longer phrases that make a trigger hit service talk"
     )
+    service: str | None = Field(None, description="a concept of `concept`: heard near a phrase trigger, it is service")
+    service_within: int = Field(10, ge=1, description="how near, in characters of the same turn")
     role: Role | None = None  # None: either party
     within_s: float | None = Field(None, gt=0, description="deadline after the trigger; None = before the call ends")
     match: Match = Match(fuzzy_min_chars=4)
@@ -174,6 +176,8 @@ class Anchor(_Strict):
     def _something(self) -> Anchor:
         if not self.phrases and self.concept is None:
             raise ValueError("give phrases or a concept (or both)")
+        if self.service is not None and (self.concept is None or self.service not in self.concept.concepts):
+            raise ValueError(f"service: {self.service!r} is not a concept under concept.concepts")
         return self
 
 

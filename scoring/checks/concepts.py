@@ -41,6 +41,13 @@ def heard(spec: ConceptSpec, indices: list[int], ctx: Context) -> tuple[Hit, Cla
     return best
 
 
+def drop_near(hits: list[Hit], spec: ConceptSpec, name: str, within: int, ctx: Context) -> list[Hit]:
+    """`hits` minus those with a hit of concept `name` within `within` characters in the same turn (a product
+    named while asking about a refund is service talk, not selling)."""
+    near = _by_turn(_hits(spec, name, sorted({h.segment for h in hits}), ctx))
+    return [h for h in hits if not any(_near(h, other, within) for other in near.get(h.segment, ()))]
+
+
 def _clause(spec: ConceptSpec, clause: Clause, indices: list[int], ctx: Context) -> Hit | None:
     by_concept = {name: _by_turn(_hits(spec, name, indices, ctx)) for name in clause.all_of}
     turns = set(indices)

@@ -70,6 +70,8 @@ def phrase_after_anchor(rule: PhraseAfterAnchor, ctx: Context) -> Finding:
     anchor = rule.anchor
     turns = ctx.turns(anchor.role)
     triggers = ctx.find(anchor.phrases, turns, anchor.match, exceptions=anchor.exceptions) if anchor.phrases else []
+    if anchor.service is not None and anchor.concept is not None:
+        triggers = concepts.drop_near(triggers, anchor.concept, anchor.service, anchor.service_within, ctx)
     if anchor.concept is not None:
         context = concepts.heard(anchor.concept, ctx.turns(anchor.role), ctx)
         triggers += [context[0]] if context is not None else []
