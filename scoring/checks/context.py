@@ -25,6 +25,8 @@ class Context:
     _turns: dict[Role | None, list[int]] = field(default_factory=dict)
     _spans: dict[tuple[int, ...], tuple[float, float] | None] = field(default_factory=dict)
     _by_turn: dict[str, dict[int, list[Hit]]] = field(default_factory=dict)
+    _mean_probability: dict[tuple[int, ...], float] = field(default_factory=dict)
+    concept_hits: dict[tuple[object, ...], list[Hit]] = field(default_factory=dict)  # see checks.concepts._hits
 
     # --- scopes -------------------------------------------------------------------------------------------------
     def turns(self, role: Role | None) -> list[int]:
@@ -193,7 +195,10 @@ class Context:
         if hit is not None:
             probability = self.text.probability(hit.segment, hit.start, hit.end)
         elif indices:
-            probability = sum(self.text.probability(i) for i in indices) / len(indices)
+            key = tuple(indices)
+            if key not in self._mean_probability:  # several fatal rules ask about the same turns
+                self._mean_probability[key] = sum(self.text.probability(i) for i in indices) / len(indices)
+            probability = self._mean_probability[key]
         else:
             return None
         return f"ASR confidence {probability:.2f} below {floor:.2f}" if probability < floor else None
