@@ -116,14 +116,14 @@ def measure(pairs: Iterable[tuple[str, str]], measured_on: str) -> Confusions:
                     counts[kind] += len(part_a)
                     seen[(part_a, part_b, kind)] += 1
     substitutions = [
-        Substitution(truth=t, heard=h, kind=k, count=n)  # type: ignore[arg-type]
+        Substitution(truth=t, heard=h, kind=k, count=n)
         for (t, h, k), n in sorted(seen.items(), key=lambda item: (-item[1], item[0]))
     ]
     return Confusions(
         measured_on=measured_on,
         turns=turns,
         chars=chars,
-        counts={k: counts[k] for k in KINDS},  # type: ignore[misc]
+        counts={k: counts[k] for k in KINDS},
         substitutions=substitutions,
         homophones=common_homophones(),
     )
