@@ -115,6 +115,7 @@ class Concept(_Strict):
     phrases: list[str] = Field(min_length=1)
     exceptions: list[str] = Field(default_factory=list, description="longer phrases that make a hit not count")
     negatable: bool = Field(True, description="a negation phrase just before a hit cancels it")
+    pinyin: bool = Field(True, description="same pinyin counts; off where tones matter (买 mǎi / 卖 mài)")
 
 
 class Clause(_Strict):
@@ -163,6 +164,7 @@ class Anchor(_Strict):
 
     phrases: list[str] = Field(default_factory=list)
     concept: ConceptSpec | None = Field(None, description="also a trigger: e.g. selling context, not service talk")
+    text_only: list[str] = Field(default_factory=list, description="phrases whose homophones do not count (买/卖)")
     exceptions: list[str] = Field(
         default_factory=list, description="longer phrases that make a trigger hit service talk"
     )
@@ -250,6 +252,9 @@ class PhraseAfterAnchor(_Rule):
     anchor: Anchor
     phrases: list[str] = Field(min_length=1)
     accept: ConceptSpec | None = Field(None, description="also accepted: the idea in the speaker's own words")
+    revoked_by: list[str] = Field(
+        default_factory=list, description="said after the follow-up, these take it back (“听听就行,别当回事”)"
+    )
     match: Match = Match()
 
     def phrase_fields(self) -> dict[str, list[str]]:
@@ -257,6 +262,7 @@ class PhraseAfterAnchor(_Rule):
             "phrases": self.phrases,
             "anchor.phrases": self.anchor.phrases,
             "anchor.exceptions": self.anchor.exceptions,
+            "revoked_by": self.revoked_by,
         }
         if self.anchor.concept is not None:
             fields |= self.anchor.concept.phrase_fields("anchor.concept.")

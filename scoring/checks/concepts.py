@@ -121,7 +121,14 @@ def _hits(spec: ConceptSpec, name: str, indices: list[int], ctx: Context) -> lis
     sharing a concept (YAML anchors) share the work: equal concept, negation and turns give equal hits."""
     concept = spec.concepts[name]
     negation = tuple((tuple(n.phrases), n.before_chars) for n in spec.negation) if concept.negatable else ()
-    key = (tuple(concept.phrases), tuple(concept.exceptions), negation, spec.match.pinyin, tuple(indices))
+    key = (
+        tuple(concept.phrases),
+        tuple(concept.exceptions),
+        negation,
+        spec.match.pinyin,
+        concept.pinyin,
+        tuple(indices),
+    )
     if key not in ctx.concept_hits:
         ctx.concept_hits[key] = _search(spec, name, indices, ctx)
     return ctx.concept_hits[key]
@@ -134,7 +141,7 @@ def _search(spec: ConceptSpec, name: str, indices: list[int], ctx: Context) -> l
         for phrase in spec.concepts[name].phrases
         if not ctx.book.phrases[phrase].gaps
         for hit in ctx._exact(phrase, indices)
-        if hit.segment in allowed and (spec.match.pinyin or hit.how == "text")
+        if hit.segment in allowed and ((spec.match.pinyin and spec.concepts[name].pinyin) or hit.how == "text")
     ]
     return [h for h in hits if _counts(spec, name, h, ctx)]
 

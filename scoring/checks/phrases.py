@@ -70,6 +70,8 @@ def phrase_after_anchor(rule: PhraseAfterAnchor, ctx: Context) -> Finding:
     anchor = rule.anchor
     turns = ctx.turns(anchor.role)
     triggers = ctx.find(anchor.phrases, turns, anchor.match, exceptions=anchor.exceptions) if anchor.phrases else []
+    if anchor.text_only:
+        triggers = [t for t in triggers if t.how == "text" or t.phrase not in anchor.text_only]
     if anchor.service is not None and anchor.concept is not None:
         triggers = concepts.drop_near(triggers, anchor.concept, anchor.service, anchor.service_within, ctx)
     if anchor.concept is not None:
@@ -92,6 +94,10 @@ def phrase_after_anchor(rule: PhraseAfterAnchor, ctx: Context) -> Finding:
         accepted = concepts.heard(rule.accept, [i for i in ctx.turns(rule.role) if segments[i].start <= deadline], ctx)
         hits = [accepted[0]] if accepted is not None else []
     said = f"{ctx.describe(trigger)} at {began:.1f} s"
+    revoked = _revoked(rule, hits[0], ctx) if hits and rule.revoked_by else None
+    if revoked is not None:
+        evidence = f"{said}; {ctx.describe(hits[0])}, then taken back: {ctx.describe(revoked)}"
+        return ctx.fail_or_doubt(rule, evidence, indices, hit=revoked)
     if hits:
         weak = ctx.weak(indices, hits[0]) if rule.severity == Severity.FATAL else None
         verdict = Verdict.PASS if weak is None else Verdict.UNCERTAIN
@@ -101,6 +107,13 @@ def phrase_after_anchor(rule: PhraseAfterAnchor, ctx: Context) -> Finding:
     evidence = f"{said}; no {rule.role or ''} follow-up {limit}".replace("  ", " ")
     end = min(deadline, ctx.transcript.duration)
     return ctx.fail_or_doubt(rule, evidence, indices, span=(began, end), needs_roles=anchor.role is not None)
+
+
+def _revoked(rule: PhraseAfterAnchor, said: Hit, ctx: Context) -> Hit | None:
+    """A phrase of `revoked_by` from the rule's role after the follow-up: a warning read out, then dismissed."""
+    later = [i for i in ctx.turns(rule.role) if i >= said.segment]
+    hits = [h for h in ctx.find(rule.revoked_by, later, rule.match) if (h.segment, h.start) >= (said.segment, said.end)]
+    return hits[0] if hits else None
 
 
 def _excuse(unless: list[str], indices: list[int], ctx: Context, rule: PhraseAbsent) -> Finding | None:
