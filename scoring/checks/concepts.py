@@ -127,21 +127,24 @@ def _hits(spec: ConceptSpec, name: str, indices: list[int], ctx: Context) -> lis
         negation,
         spec.match.pinyin,
         concept.pinyin,
-        tuple(indices),
     )
-    if key not in ctx.concept_hits:
-        ctx.concept_hits[key] = _search(spec, name, indices, ctx)
-    return ctx.concept_hits[key]
+    if key not in ctx.concept_hits:  # searched once over the whole call, whatever turns a rule looks at
+        ctx.concept_hits[key] = _search(spec, name, ctx.turns(None), ctx)
+    found = ctx.concept_hits[key]
+    if len(indices) == len(ctx.transcript.segments):
+        return found
+    allowed = set(indices)
+    return [h for h in found if h.segment in allowed]
 
 
 def _search(spec: ConceptSpec, name: str, indices: list[int], ctx: Context) -> list[Hit]:
-    allowed = set(indices)
+    any_how = spec.match.pinyin and spec.concepts[name].pinyin
     hits = [
         hit
         for phrase in spec.concepts[name].phrases
         if not ctx.book.phrases[phrase].gaps
         for hit in ctx._exact(phrase, indices)
-        if hit.segment in allowed and ((spec.match.pinyin and spec.concepts[name].pinyin) or hit.how == "text")
+        if any_how or hit.how == "text"
     ]
     return [h for h in hits if _counts(spec, name, h, ctx)]
 

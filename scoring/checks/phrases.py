@@ -9,6 +9,7 @@ from scoring.matching import Hit
 from scoring.phrasebook import Match, PhraseAbsent, PhraseAfterAnchor, PhrasePresent, RegexAbsent, Window
 
 _MAX_LISTED = 3
+_EXACT = Match(fuzzy=False)
 
 
 def phrase_present(rule: PhrasePresent, ctx: Context) -> Finding:
@@ -112,7 +113,8 @@ def phrase_after_anchor(rule: PhraseAfterAnchor, ctx: Context) -> Finding:
 def _revoked(rule: PhraseAfterAnchor, said: Hit, ctx: Context) -> Hit | None:
     """A phrase of `revoked_by` from the rule's role after the follow-up: a warning read out, then dismissed."""
     later = [i for i in ctx.turns(rule.role) if i >= said.segment]
-    hits = [h for h in ctx.find(rule.revoked_by, later, rule.match) if (h.segment, h.start) >= (said.segment, said.end)]
+    exact = _EXACT  # a dismissal is a set phrase: exact or same pinyin, no fuzzy search over the rest of the call
+    hits = [h for h in ctx.find(rule.revoked_by, later, exact) if (h.segment, h.start) >= (said.segment, said.end)]
     return hits[0] if hits else None
 
 
