@@ -5,9 +5,12 @@ evaluation against labelled calls. Nothing outside `scoring` imports its submodu
 """
 
 from scoring.cases import Case, Turn, case_transcript, coverage_problems, load_cases, run_cases
+from scoring.corpus import CorpusError, CorpusEvaluation, Dialogue, evaluate_corpus, load_corpus, score_corpus
 from scoring.engine import score
 from scoring.evaluate import LABELS_SUFFIX, Evaluation, Labels, evaluate, read_labels
 from scoring.findings import Category, Finding, Verdict
+from scoring.noise import NoiseError, NoiseModel, load_noise, noisy_variants
+from scoring.noise import measure as measure_noise
 from scoring.normalise import normalise
 from scoring.phrasebook import Phrasebook, PhrasebookError, load_phrasebooks
 from scoring.scorecard import Scorecard
@@ -17,9 +20,14 @@ __all__ = [
     "LABELS_SUFFIX",
     "Case",
     "Category",
+    "CorpusError",
+    "CorpusEvaluation",
+    "Dialogue",
     "Evaluation",
     "Finding",
     "Labels",
+    "NoiseError",
+    "NoiseModel",
     "Phrasebook",
     "PhrasebookError",
     "Scorecard",
@@ -28,11 +36,17 @@ __all__ = [
     "case_transcript",
     "coverage_problems",
     "evaluate",
+    "evaluate_corpus",
     "load_cases",
+    "load_corpus",
+    "load_noise",
     "load_phrasebooks",
+    "measure_noise",
+    "noisy_variants",
     "normalise",
     "read_labels",
     "run_cases",
     "score",
+    "score_corpus",
     "source_problems",
 ]

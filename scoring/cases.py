@@ -130,24 +130,33 @@ def coverage_problems(book: Phrasebook, cases: list[tuple[str, Case]]) -> list[s
 
 def case_transcript(case: Case) -> Transcript:
     """A transcript as `transcribe` would produce it for this dialogue, rendered like the sample calls."""
+    return render(case.turns, ending=case.ending, mono=case.mono, channels=case.channels, source=f"{case.id}.wav")
+
+
+Ending = Literal["client", "agent", "none"]
+
+
+def render(
+    turns: list[Turn], *, ending: Ending, mono: bool, channels: dict[Role, ChannelFacts], source: str
+) -> Transcript:
+    """Turns laid out in time (each `gap` after the previous one, words evenly spread), ended as `ending` says."""
     segments: list[Segment] = []
     cursor = 0.0
-    for turn in case.turns:
+    for turn in turns:
         start = max(0.0, cursor + turn.gap)
         length = turn.seconds or max(0.4, len(normalise(turn.text)) * SECONDS_PER_CHAR)
-        segments.append(_segment(turn, start, start + length, channel=0 if case.mono or turn.role == "agent" else 1))
+        segments.append(_segment(turn, start, start + length, channel=0 if mono or turn.role == "agent" else 1))
         cursor = max(cursor, start + length)
-    duration = _ending(case, segments)
+    duration = _ending(ending, segments)
     segments = [_cut(s, duration) for s in segments if s.start < duration]
-    channels = _channels(case, segments, duration)
     return Transcript(
-        source=f"{case.id}.wav",
+        source=source,
         duration=round(duration, 3),
         sample_rate=8000,
-        channel_count=1 if case.mono else 2,
+        channel_count=1 if mono else 2,
         segments=tuple(sorted(segments, key=lambda s: (s.start, s.channel))),
-        channels=channels,
-        roles_confident=not case.mono,
+        channels=_channels(ending, mono, channels, segments, duration),
+        roles_confident=not mono,
     )
 
 
@@ -171,27 +180,29 @@ def _cut(segment: Segment, duration: float) -> Segment:
     return Segment(segment.role, segment.channel, segment.start, end, text, -0.5, 0.05, words)
 
 
-def _ending(case: Case, segments: list[Segment]) -> float:
+def _ending(ending: Ending, segments: list[Segment]) -> float:
     last = max(s.end for s in segments)
-    if case.ending == "agent":
+    if ending == "agent":
         return max((s.end for s in segments if s.role == "agent"), default=last) + _AGENT_HANGUP_S
-    if case.ending == "client":
+    if ending == "client":
         return last + _RENDER_LINE_DIES_S + _BUSY_AFTER_S + _BUSY_S + 0.35
     return last + 0.5
 
 
-def _channels(case: Case, segments: list[Segment], duration: float) -> tuple[ChannelInfo, ...]:
-    roles: list[Role] = ["agent"] if case.mono else ["agent", "client"]
+def _channels(
+    ending: Ending, mono: bool, facts_of: dict[Role, ChannelFacts], segments: list[Segment], duration: float
+) -> tuple[ChannelInfo, ...]:
+    roles: list[Role] = ["agent"] if mono else ["agent", "client"]
     infos = []
     for channel, role in enumerate(roles):
         spans: list[Span] = [(s.start, s.end) for s in segments if s.channel == channel]
         tones: list[Span] = []
-        if case.ending == "client" and role == roles[-1]:
+        if ending == "client" and role == roles[-1]:
             busy = max(s.end for s in segments) + _RENDER_LINE_DIES_S + _BUSY_AFTER_S
             tones = [(round(busy, 3), round(busy + _BUSY_S, 3))]
-        facts = case.channels.get(role, ChannelFacts())
+        facts = facts_of.get(role, ChannelFacts())
         end = max((e for _, e in spans), default=0.0)
-        if role == "agent" and case.ending == "agent":
+        if role == "agent" and ending == "agent":
             end = duration - _AGENT_HANGUP_S
         infos.append(
             ChannelInfo(

@@ -54,6 +54,7 @@ class RuleKind(StrEnum):
     VOLUME = "volume"
     UNANSWERED_QUESTION = "unanswered_question"
     HANGUP_ORDER = "hangup_order"
+    CONCEPT = "concept"
 
 
 class Status(StrEnum):
@@ -109,13 +110,78 @@ class Window(_Strict):
         return f"last {self.last_turns} turns"
 
 
-class Anchor(_Strict):
-    """What triggers the rule: once any of these phrases is heard, the rule's phrases must follow."""
+class Concept(_Strict):
+    """One idea said many ways: its phrases (matched as any phrase is) and what makes a hit of it innocent."""
 
     phrases: list[str] = Field(min_length=1)
+    exceptions: list[str] = Field(default_factory=list, description="longer phrases that make a hit not count")
+    negatable: bool = Field(True, description="a negation phrase just before a hit cancels it")
+    pinyin: bool = Field(True, description="same pinyin counts; off where tones matter (买 mǎi / 卖 mài)")
+
+
+class Clause(_Strict):
+    """AND of concepts, heard in one turn within `within_chars` of each other, and none of `none_of` near them."""
+
+    all_of: list[str] = Field(min_length=1)
+    none_of: list[str] = Field(default_factory=list)
+    within_chars: int | None = Field(None, ge=1, description="None: anywhere in the same turn")
+
+
+class Negation(_Strict):
+    phrases: list[str] = Field(min_length=1)
+    before_chars: int = Field(6, ge=0, le=30, description="a negation ending this close before a hit cancels it")
+
+
+class ConceptSpec(_Strict):
+    """Concept lists combined: the spec is heard when any clause (OR) holds; each clause is an AND with NOT."""
+
+    concepts: dict[str, Concept] = Field(min_length=1)
+    any_of: list[Clause] = Field(min_length=1)
+    negation: list[Negation] = Field(default_factory=list, description="e.g. 不 right before, 不能保证 further")
+    match: Match = Match(min_score=85)
+
+    @model_validator(mode="after")
+    def _names_defined(self) -> ConceptSpec:
+        for number, clause in enumerate(self.any_of):
+            unknown = [c for c in (*clause.all_of, *clause.none_of) if c not in self.concepts]
+            if unknown:
+                raise ValueError(
+                    f"any_of.{number}: unknown concept {unknown[0]!r} (define it under concepts: "
+                    f"{', '.join(sorted(self.concepts))})"
+                )
+        return self
+
+    def phrase_fields(self, prefix: str) -> dict[str, list[str]]:
+        fields = {f"{prefix}concepts.{name}.phrases": c.phrases for name, c in self.concepts.items()}
+        fields |= {f"{prefix}concepts.{name}.exceptions": c.exceptions for name, c in self.concepts.items()}
+        for number, negation in enumerate(self.negation):
+            fields[f"{prefix}negation.{number}.phrases"] = negation.phrases
+        return fields
+
+
+class Anchor(_Strict):
+    """What triggers the rule: once any of these phrases (or the concept spec) is heard, the rule's phrases must
+    follow."""
+
+    phrases: list[str] = Field(default_factory=list)
+    concept: ConceptSpec | None = Field(None, description="also a trigger: e.g. selling context, not service talk")
+    text_only: list[str] = Field(default_factory=list, description="phrases whose homophones do not count (买/卖)")
+    exceptions: list[str] = Field(
+        default_factory=list, description="longer phrases that make a trigger hit service talk"
+    )
+    service: str | None = Field(None, description="a concept of `concept`: heard near a phrase trigger, it is service")
+    service_within: int = Field(10, ge=1, description="how near, in characters of the same turn")
     role: Role | None = None  # None: either party
     within_s: float | None = Field(None, gt=0, description="deadline after the trigger; None = before the call ends")
     match: Match = Match(fuzzy_min_chars=4)
+
+    @model_validator(mode="after")
+    def _something(self) -> Anchor:
+        if not self.phrases and self.concept is None:
+            raise ValueError("give phrases or a concept (or both)")
+        if self.service is not None and (self.concept is None or self.service not in self.concept.concepts):
+            raise ValueError(f"service: {self.service!r} is not a concept under concept.concepts")
+        return self
 
 
 class _Rule(_Strict):
@@ -186,10 +252,36 @@ class PhraseAfterAnchor(_Rule):
     role: Role | None = "agent"
     anchor: Anchor
     phrases: list[str] = Field(min_length=1)
+    accept: ConceptSpec | None = Field(None, description="also accepted: the idea in the speaker's own words")
+    revoked_by: list[str] = Field(
+        default_factory=list, description="said after the follow-up, these take it back (“听听就行,别当回事”)"
+    )
     match: Match = Match()
 
     def phrase_fields(self) -> dict[str, list[str]]:
-        return {"phrases": self.phrases, "anchor.phrases": self.anchor.phrases}
+        fields = {
+            "phrases": self.phrases,
+            "anchor.phrases": self.anchor.phrases,
+            "anchor.exceptions": self.anchor.exceptions,
+            "revoked_by": self.revoked_by,
+        }
+        if self.anchor.concept is not None:
+            fields |= self.anchor.concept.phrase_fields("anchor.concept.")
+        if self.accept is not None:
+            fields |= self.accept.phrase_fields("accept.")
+        return fields
+
+
+class ConceptAbsent(_Rule):
+    """Fails when the concept spec is heard from `role` (a promise of returns: certainty × money, not negated)."""
+
+    kind: Literal[RuleKind.CONCEPT]
+    role: Role | None = "agent"
+    window: Window | None = None
+    spec: ConceptSpec
+
+    def phrase_fields(self) -> dict[str, list[str]]:
+        return self.spec.phrase_fields("spec.")
 
 
 class DeadAir(_Rule):
@@ -289,7 +381,8 @@ Rule = Annotated[
     | SpeechRate
     | Volume
     | UnansweredQuestion
-    | HangupOrder,
+    | HangupOrder
+    | ConceptAbsent,
     Field(discriminator="kind"),
 ]
 

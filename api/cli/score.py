@@ -17,12 +17,12 @@ from rich.table import Table
 from rich.text import Text
 
 from api.cli.common import WorkersOption, phrasebook_or_exit, transcribe_all
+from api.cli.corpus_eval import run as evaluate_corpus_dir
 from api.cli.output import ExitCode, error, fail, out, plain, warning, write_json_line
+from api.cli.tables import print_evaluation
 from api.ingest import AUDIO_SUFFIXES, Call, read_cti, read_transcripts
 from scoring import (
     LABELS_SUFFIX,
-    Category,
-    Evaluation,
     Labels,
     Phrasebook,
     Scorecard,
@@ -68,12 +68,26 @@ def score_files(
 
 def evaluate_directory(
     directory: Annotated[
-        Path, typer.Argument(help="folder of audio files with NAME.labels.json beside them", readable=False)
-    ],
+        Path | None, typer.Argument(help="folder of audio files with NAME.labels.json beside them", readable=False)
+    ] = None,
     workers: WorkersOption = None,
+    transcripts: Annotated[
+        Path | None,
+        typer.Option(help="folder of a labelled dialogue corpus (*.yaml), scored without audio", readable=False),
+    ] = None,
+    noisy: Annotated[int, typer.Option(min=0, max=50, help="also score N ASR-noise variants of each dialogue")] = 0,
+    seed: Annotated[int, typer.Option(help="seed of the noise variants")] = 0,
+    as_json: Annotated[bool, typer.Option("--json", help="one JSON summary per pass (clean, noisy)")] = False,
 ) -> None:
-    """Compare verdicts with the labels of every labelled call in DIRECTORY: precision/recall and confusion."""
+    """Compare verdicts with the labels of every labelled call in DIRECTORY (audio) or --transcripts DIR (corpus)."""
     book = phrasebook_or_exit()
+    if transcripts is not None:
+        if directory is not None:
+            fail("give either DIRECTORY (audio) or --transcripts DIR (corpus), not both", ExitCode.BAD_INPUT)
+        evaluate_corpus_dir(transcripts, book, noisy=noisy, seed=seed, as_json=as_json)
+        return
+    if directory is None:
+        fail("give a DIRECTORY of labelled audio or --transcripts DIR", ExitCode.BAD_INPUT)
     if not directory.is_dir():
         fail(f"{directory}: not a directory", ExitCode.BAD_INPUT)
     labelled = _labelled_audio(directory)
@@ -87,7 +101,7 @@ def evaluate_directory(
             failures.append(card)
         else:
             results.append((call.path.name, card, labelled[call.path]))
-    _print_evaluation(evaluate(results))
+    print_evaluation(evaluate(results))
     # Listed after the tables, which leave these calls out: an evaluation of fewer calls must not look clean.
     for failure in failures:
         error(failure)
@@ -155,40 +169,3 @@ def _score_row(path: Path, card: Scorecard) -> tuple[RenderableType, ...]:
             lines.append(plain(f"{mark} {finding.rule_id}{when}: {finding.message} — {finding.evidence}"))
     findings = Text("\n").join(lines) if lines else "—"
     return (plain(path.name), f"{card.duration:.1f} s", str(card.score), verdict, plain(hangup), findings)
-
-
-def _print_evaluation(evaluation: Evaluation) -> None:
-    table = Table(title=f"Per category, over {evaluation.calls} labelled calls (positive = fail)")
-    for column in ("category", "precision", "recall", "label → verdict counts"):
-        table.add_column(column)
-    for category in Category:
-        counts = evaluation.confusion.get(category)
-        if not counts:
-            continue
-        precision, recall = evaluation.precision_recall(category)
-        cells = ", ".join(f"{label.value}→{got.value}: {n}" for (label, got), n in sorted(counts.items()))
-        table.add_row(category.value, _ratio(precision), _ratio(recall), cells)
-    out.print(table)
-    confusion = Table(title="Confusion (rows: label, columns: verdict), all categories")
-    verdicts = list(Verdict)
-    confusion.add_column("label \\ verdict")
-    for verdict in verdicts:
-        confusion.add_column(verdict.value, justify="right")
-    totals: dict[tuple[Verdict, Verdict], int] = {}
-    for counts in evaluation.confusion.values():
-        for pair, n in counts.items():
-            totals[pair] = totals.get(pair, 0) + n
-    for label in verdicts:
-        confusion.add_row(label.value, *(str(totals.get((label, got), 0)) for got in verdicts))
-    out.print(confusion)
-    agree, total = evaluation.agreement()
-    out.print(
-        f"categories agree: {agree}/{total}; passed agrees: {evaluation.passed_agree}/{evaluation.passed_total}; "
-        f"hang-up agrees: {evaluation.hangup_agree}/{evaluation.hangup_total}"
-    )
-    for m in evaluation.mismatches:
-        out.print(plain(f"  mismatch {m.file}: {m.what}: labelled {m.label}, got {m.got}"))
-
-
-def _ratio(value: float | None) -> str:
-    return "—" if value is None else f"{value:.2f}"

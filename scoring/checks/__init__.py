@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from scoring.checks import levels, phrases, timing
+from scoring.checks import concepts, levels, phrases, timing
 from scoring.checks.context import Context
 from scoring.findings import Finding, Verdict
 from scoring.phrasebook import HangupOrder, RuleKind
@@ -40,6 +40,7 @@ CHECKS: dict[RuleKind, Check] = {
     RuleKind.SPEECH_RATE: levels.speech_rate,
     RuleKind.VOLUME: levels.volume,
     RuleKind.HANGUP_ORDER: hangup_order,
+    RuleKind.CONCEPT: concepts.concept_absent,
 }
 
 __all__ = ["CHECKS", "Check", "Context"]

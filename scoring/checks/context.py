@@ -25,6 +25,8 @@ class Context:
     _turns: dict[Role | None, list[int]] = field(default_factory=dict)
     _spans: dict[tuple[int, ...], tuple[float, float] | None] = field(default_factory=dict)
     _by_turn: dict[str, dict[int, list[Hit]]] = field(default_factory=dict)
+    _mean_probability: dict[tuple[int, ...], float] = field(default_factory=dict)
+    concept_hits: dict[tuple[object, ...], list[Hit]] = field(default_factory=dict)  # see checks.concepts._hits
 
     # --- scopes -------------------------------------------------------------------------------------------------
     def turns(self, role: Role | None) -> list[int]:
@@ -184,6 +186,22 @@ class Context:
         if probability < floor:
             return f"ASR confidence {probability:.2f} below {floor:.2f}"
         return None
+
+    def weak(self, indices: list[int], hit: Hit | None = None) -> str | None:
+        """Why these turns (or this hit) were heard too unsurely to vouch for what was or was not said, if they
+        were. Not no_speech_prob: it is Whisper's guess for a whole 30 s window, and alone it doubted clearly spoken
+        sample turns."""
+        floor = self.book.policy.min_word_probability
+        if hit is not None:
+            probability = self.text.probability(hit.segment, hit.start, hit.end)
+        elif indices:
+            key = tuple(indices)
+            if key not in self._mean_probability:  # several fatal rules ask about the same turns
+                self._mean_probability[key] = sum(self.text.probability(i) for i in indices) / len(indices)
+            probability = self._mean_probability[key]
+        else:
+            return None
+        return f"ASR confidence {probability:.2f} below {floor:.2f}" if probability < floor else None
 
     def fail_or_doubt(
         self,

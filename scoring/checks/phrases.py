@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from scoring.checks import concepts
 from scoring.checks.context import Context
-from scoring.findings import Finding, Verdict
+from scoring.findings import Finding, Severity, Verdict
 from scoring.matching import Hit
 from scoring.phrasebook import Match, PhraseAbsent, PhraseAfterAnchor, PhrasePresent, RegexAbsent, Window
 
 _MAX_LISTED = 3
+_EXACT = Match(fuzzy=False)
 
 
 def phrase_present(rule: PhrasePresent, ctx: Context) -> Finding:
@@ -67,22 +69,53 @@ def regex_absent(rule: RegexAbsent, ctx: Context) -> Finding:
 
 def phrase_after_anchor(rule: PhraseAfterAnchor, ctx: Context) -> Finding:
     anchor = rule.anchor
-    triggers = ctx.find(anchor.phrases, ctx.turns(anchor.role), anchor.match)
+    turns = ctx.turns(anchor.role)
+    triggers = ctx.find(anchor.phrases, turns, anchor.match, exceptions=anchor.exceptions) if anchor.phrases else []
+    if anchor.text_only:
+        triggers = [t for t in triggers if t.how == "text" or t.phrase not in anchor.text_only]
+    if anchor.service is not None and anchor.concept is not None:
+        triggers = concepts.drop_near(triggers, anchor.concept, anchor.service, anchor.service_within, ctx)
+    if anchor.concept is not None:
+        context = concepts.heard(anchor.concept, ctx.turns(anchor.role), ctx)
+        triggers += [context[0]] if context is not None else []
     if not triggers:
-        return ctx.finding(rule, Verdict.NA, "trigger never heard: " + " / ".join(anchor.phrases[:_MAX_LISTED]) + " …")
+        listed = " / ".join(anchor.phrases[:_MAX_LISTED]) or "its concepts"
+        weak = ctx.weak(turns) if rule.severity == Severity.FATAL else None
+        if weak is not None:  # a fatal rule never passes (nor is waved through as n/a) on words barely heard
+            return ctx.finding(rule, Verdict.UNCERTAIN, f"trigger not heard: {listed} …, but {weak}")
+        return ctx.finding(rule, Verdict.NA, f"trigger never heard: {listed} …")
     trigger = min(triggers, key=lambda h: (h.segment, h.start))
     began, _ = ctx.times(trigger)
     deadline = began + anchor.within_s if anchor.within_s is not None else float("inf")
     segments = ctx.transcript.segments
     indices = [i for i in ctx.turns(rule.role) if i >= trigger.segment and segments[i].start <= deadline]
     hits = ctx.find(rule.phrases, indices, rule.match, first_only=True)
+    if not hits and rule.accept is not None:
+        # in the agent's own words the warning often comes before the client's "会亏吗": any time in the call counts
+        accepted = concepts.heard(rule.accept, [i for i in ctx.turns(rule.role) if segments[i].start <= deadline], ctx)
+        hits = [accepted[0]] if accepted is not None else []
     said = f"{ctx.describe(trigger)} at {began:.1f} s"
+    revoked = _revoked(rule, hits[0], ctx) if hits and rule.revoked_by else None
+    if revoked is not None:
+        evidence = f"{said}; {ctx.describe(hits[0])}, then taken back: {ctx.describe(revoked)}"
+        return ctx.fail_or_doubt(rule, evidence, indices, hit=revoked)
     if hits:
-        return ctx.hit_finding(rule, Verdict.PASS, hits[0], f"{said}; then {ctx.describe(hits[0])}")
+        weak = ctx.weak(indices, hits[0]) if rule.severity == Severity.FATAL else None
+        verdict = Verdict.PASS if weak is None else Verdict.UNCERTAIN
+        evidence = f"{said}; then {ctx.describe(hits[0])}" + ("" if weak is None else f", but {weak}")
+        return ctx.hit_finding(rule, verdict, hits[0], evidence)
     limit = f"within {anchor.within_s:.0f} s" if anchor.within_s is not None else "before the call ended"
     evidence = f"{said}; no {rule.role or ''} follow-up {limit}".replace("  ", " ")
     end = min(deadline, ctx.transcript.duration)
     return ctx.fail_or_doubt(rule, evidence, indices, span=(began, end), needs_roles=anchor.role is not None)
+
+
+def _revoked(rule: PhraseAfterAnchor, said: Hit, ctx: Context) -> Hit | None:
+    """A phrase of `revoked_by` from the rule's role after the follow-up: a warning read out, then dismissed."""
+    later = [i for i in ctx.turns(rule.role) if i >= said.segment]
+    exact = _EXACT  # a dismissal is a set phrase: exact or same pinyin, no fuzzy search over the rest of the call
+    hits = [h for h in ctx.find(rule.revoked_by, later, exact) if (h.segment, h.start) >= (said.segment, said.end)]
+    return hits[0] if hits else None
 
 
 def _excuse(unless: list[str], indices: list[int], ctx: Context, rule: PhraseAbsent) -> Finding | None:

@@ -168,3 +168,30 @@ def test_placeholder_with_max_chars_below_min_chars_is_refused(tmp_path: Path) -
     }
     path.write_text(yaml.safe_dump(book, allow_unicode=True), encoding="utf-8")
     assert _load_error(tmp_path) == "extra.yaml: field placeholders.org.max_chars: Value error, 2 is below min_chars 5"
+
+
+def test_a_concept_clause_naming_an_undefined_concept_is_refused(tmp_path: Path) -> None:
+    (tmp_path / "promises.yaml").write_text(
+        """\
+name: promises
+description: x
+rules:
+  - id: return.x
+    category: return_promise
+    kind: concept
+    severity: fatal
+    points: 40
+    message: m
+    source: 000_95345663b34ec664.txt 沟通内容管理
+    spec:
+      concepts:
+        certainty: {phrases: [保证]}
+      any_of:
+        - {all_of: [certainty, money]}
+""",
+        encoding="utf-8",
+    )
+    with pytest.raises(PhrasebookError) as caught:
+        load_phrasebooks(tmp_path)
+    message = str(caught.value)
+    assert message.startswith("promises.yaml: rule return.x: field spec:") and "unknown concept 'money'" in message
