@@ -10,7 +10,9 @@ from transcribe.types import Transcript
 
 ROOT = Path(__file__).resolve().parents[2]
 PHRASEBOOKS = ROOT / "phrasebooks"
-SEEDS = ROOT.parent / "shared" / "seeds"
+# The standards the rules cite, as bundled; the shared originals sit beside a checkout (not beside a CI clone).
+SEEDS = PHRASEBOOKS / "standards"
+SHARED_SEEDS = ROOT.parent / "shared" / "seeds"
 
 _book: Phrasebook | None = None
 
