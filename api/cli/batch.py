@@ -42,6 +42,7 @@ from api.services.calls import (
 )
 from api.services.process import Outcome, Result, Work, finish_call, start_call
 from api.services.versions import Versions, current_versions
+from api.store import DatabaseClock
 from api.worker import TranscriberPool, default_workers
 from scoring import Phrasebook, PhrasebookError
 from transcribe import ModelError, TranscribeError, Transcript
@@ -60,6 +61,7 @@ class Summary:
     needing_review: int = 0
     audio_hours: float = 0.0
     wall_time_s: float = 0.0
+    database_s: float = 0.0  # time the store's transactions were open, within wall_time_s
     unreadable: int = 0  # files that could not be read to hash them
     enqueued: int = 0  # --distributed: tasks sent to the broker for `callqa worker`s
 
@@ -102,6 +104,7 @@ def batch(
     except PhrasebookError as exc:
         fail(str(exc), ExitCode.CONFIG)
     sessions = store_or_exit()
+    clock = DatabaseClock(sessions)
     queue = _broker_or_exit(settings) if distributed else None
     summary = Summary()
     files = _walk(inputs, since, summary)
@@ -119,6 +122,7 @@ def batch(
     if queue is not None:
         summary.enqueued = queue.send(todo, retry_failed=retry_failed)
         summary.wall_time_s = round(time.monotonic() - started, 3)
+        summary.database_s = round(clock.seconds, 3)
         _print_summary(summary, as_json)
         if summary.unreadable:
             raise typer.Exit(ExitCode.BAD_INPUT)
@@ -135,6 +139,7 @@ def batch(
             with sessions.begin() as session:  # stopping early: unfinished claims go back at once
                 release_claims(session, worker=me)
     summary.wall_time_s = round(time.monotonic() - started, 3)
+    summary.database_s = round(clock.seconds, 3)
     _print_summary(summary, as_json)
     newly_quarantined = summary.quarantined - sum(plan == Plan.QUARANTINED for plan in plans.values())
     if summary.failed or newly_quarantined or summary.unreadable:

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import threading
+import time
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session, SessionTransaction, sessionmaker
 
 from api.errors import ConfigError
 
@@ -31,6 +33,28 @@ def make_engine(url: str) -> Engine:
             parsed = parsed.set(drivername="postgresql+psycopg")
         return create_engine(parsed, pool_pre_ping=True)
     raise ConfigError(f"CALLQA_DATABASE_URL: {backend} is not supported; use sqlite:///PATH or postgresql+psycopg://")
+
+
+class DatabaseClock:
+    """How long the store's transactions were open, summed: the database's cost in a batch's wall time (the
+    transcription itself never runs inside a transaction)."""
+
+    def __init__(self, sessions: sessionmaker[Session]) -> None:
+        self.seconds = 0.0
+        self._open: dict[SessionTransaction, float] = {}
+        self._lock = threading.Lock()  # the claim heartbeat uses the store from another thread
+        event.listen(sessions, "after_begin", self._begin)
+        event.listen(sessions, "after_transaction_end", self._end)
+
+    def _begin(self, session: Session, transaction: SessionTransaction, connection: Any) -> None:
+        with self._lock:
+            self._open.setdefault(transaction, time.perf_counter())
+
+    def _end(self, session: Session, transaction: SessionTransaction) -> None:
+        with self._lock:
+            started = self._open.pop(transaction, None)
+            if started is not None:
+                self.seconds += time.perf_counter() - started
 
 
 def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:

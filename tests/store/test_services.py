@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import multiprocessing
 import threading
+import time
 from collections import Counter
 from datetime import timedelta
 from pathlib import Path
@@ -235,3 +236,16 @@ def test_phrasebook_version_is_the_rules_content_not_their_cases_or_times(tmp_pa
     assert phrasebook_version(tmp_path) == first
     (tmp_path / "a.yaml").write_text("rules: [] # edited\n")
     assert phrasebook_version(tmp_path) != first
+
+
+def test_the_database_clock_counts_open_transactions_only(sessions: sessionmaker[Session], tmp_path: Path) -> None:
+    from api.store import DatabaseClock
+
+    clock = DatabaseClock(sessions)
+    time.sleep(0.2)  # outside any transaction: not the database's time
+    with sessions.begin() as session:
+        session.execute(select(func.count()).select_from(Job))
+        time.sleep(0.1)  # a transaction held open is the database's time, whatever it waits for
+    assert 0.1 <= clock.seconds < 0.2
+    _register(sessions, _files(tmp_path, 2))
+    assert clock.seconds > 0.1
