@@ -168,6 +168,7 @@ def show_call(session: Session, *, call_id: int) -> CallDetail:
         transcript = session.scalars(select(TranscriptRow.body).where(TranscriptRow.id == card.transcript_id)).one()
     findings = [
         {
+            "id": f.id,  # what a review's verdicts and an appeal's rulings refer to
             "rule_id": f.rule_id,
             "category": f.category,
             "verdict": f.verdict,

@@ -1,0 +1,129 @@
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter
+from fastapi.responses import FileResponse
+from pydantic import BaseModel, Field
+
+from api.errors import NotFound
+from api.http.deps import CallId, CurrentUser, SessionDep, SettingsDep
+from api.http.routes.queue import QueueItem
+from api.services.appeals import file_appeal
+from api.services.audit import call_events, event_dict
+from api.services.calls import check_audio
+from api.services.queries import show_call
+from api.services.reviews import (
+    FindingDecision,
+    NewFinding,
+    acknowledge,
+    queue_item,
+    review_state,
+    submit_review,
+    sync_reviews,
+)
+from api.services.scope import READERS, REVIEWERS, require_role, visible_call
+from api.store.models import Call, UserRole
+
+router = APIRouter(prefix="/api/calls", tags=["calls"])
+Text = Annotated[str, Field(max_length=5000)]
+
+
+class FindingDecisionIn(BaseModel):
+    finding_id: int = Field(ge=1, le=2_147_483_647)
+    verdict: Literal["confirm", "reject"]
+    reason: Text = ""
+
+
+class AddedFindingIn(BaseModel):
+    category: Annotated[str, Field(min_length=1, max_length=50)]
+    note: Text = ""
+    rule_id: Annotated[str | None, Field(max_length=200)] = None
+    start: Annotated[float | None, Field(ge=0, le=86_400)] = None
+    end: Annotated[float | None, Field(ge=0, le=86_400)] = None
+
+
+class ReviewIn(BaseModel):
+    version: int = Field(ge=0, le=2_147_483_647, description="the `version` you read; a stale one is a 409")
+    decision: Literal["pass", "fail"]
+    comment: Text = ""
+    findings: list[FindingDecisionIn] = Field(default_factory=list, max_length=1000)
+    added: list[AddedFindingIn] = Field(default_factory=list, max_length=200)
+
+
+class AppealIn(BaseModel):
+    reason: Annotated[str, Field(min_length=1, max_length=5000)]
+    finding_ids: list[Annotated[int, Field(ge=1, le=2_147_483_647)]] = Field(default_factory=list, max_length=1000)
+
+
+@router.get("/{call_id}")
+def get_call(session: SessionDep, settings: SettingsDep, user: CurrentUser, call_id: CallId) -> dict[str, Any]:
+    """Metadata, transcript segments, the machine's findings, score, review state and history, `version`."""
+    visible_call(session, user=user, call_id=call_id)
+    sync_reviews(session, sample_rate=settings.sample_rate)
+    data = show_call(session, call_id=call_id).to_dict()
+    data.pop("files")  # server paths are the operator's business, not the reviewer's
+    review = review_state(session, call_id=call_id)
+    return {**data, "review": review, "version": review["version"] if review else 0}
+
+
+@router.get("/{call_id}/audio", response_class=FileResponse, responses={206: {"description": "a byte range"}})
+def get_audio(session: SessionDep, user: CurrentUser, call_id: CallId) -> FileResponse:
+    """The recording (HTTP Range supported), only while a stored path still holds audio with the call's hash."""
+    visible_call(session, user=user, call_id=call_id)
+    path, state = check_audio(session, call_id=call_id)
+    if path is None:
+        raise NotFound(f"call {call_id}: its audio is {state} (no stored file holds it any more)")
+    return FileResponse(path, filename=f"call-{call_id}{_suffix(path)}")
+
+
+def _suffix(path: str) -> str:
+    dot = path.rfind(".")
+    return path[dot:] if dot > path.rfind("/") and len(path) - dot <= 6 else ""
+
+
+@router.post("/{call_id}/review", response_model=QueueItem)
+def post_review(session: SessionDep, user: CurrentUser, call_id: CallId, body: ReviewIn) -> dict[str, Any]:
+    """Confirm or reject each machine finding, add what it missed, decide pass/fail. Lease holder only."""
+    require_role(user, REVIEWERS, "review calls")
+    review = submit_review(
+        session,
+        user=user,
+        call_id=call_id,
+        version=body.version,
+        decision=body.decision,
+        comment=body.comment,
+        findings=[FindingDecision(**f.model_dump()) for f in body.findings],
+        added=[NewFinding(**a.model_dump()) for a in body.added],
+    )
+    return queue_item(review, session.get_one(Call, call_id))
+
+
+@router.post("/{call_id}/acknowledge", response_model=QueueItem)
+def post_acknowledge(session: SessionDep, user: CurrentUser, call_id: CallId) -> dict[str, Any]:
+    require_role(user, frozenset({UserRole.AGENT}), "acknowledge reviews")
+    review = acknowledge(session, user=user, call_id=call_id)
+    return queue_item(review, session.get_one(Call, call_id))
+
+
+@router.post("/{call_id}/appeal", status_code=201)
+def post_appeal(
+    session: SessionDep, settings: SettingsDep, user: CurrentUser, call_id: CallId, body: AppealIn
+) -> dict[str, Any]:
+    """The call's agent contests its review (within CALLQA_APPEAL_DAYS of it)."""
+    appeal = file_appeal(
+        session,
+        user=user,
+        call_id=call_id,
+        reason=body.reason,
+        finding_ids=body.finding_ids,
+        appeal_days=settings.appeal_days,
+    )
+    return {"id": appeal.id, "call_id": call_id, "state": appeal.state}
+
+
+@router.get("/{call_id}/audit")
+def get_audit(session: SessionDep, user: CurrentUser, call_id: CallId) -> list[dict[str, Any]]:
+    require_role(user, READERS, "read the audit trail")
+    visible_call(session, user=user, call_id=call_id)
+    return [event_dict(event) for event in call_events(session, call_id=call_id)]

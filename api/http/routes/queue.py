@@ -1,0 +1,106 @@
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Query, Response
+from pydantic import BaseModel
+
+from api.http.deps import CallId, CurrentUser, SessionDep, SettingsDep
+from api.services.reviews import QueueFilter, claim_next, list_queue, queue_item, release, renew, sync_reviews
+from api.services.scope import READERS, REVIEWERS, require_role
+from api.store.models import Call, ReviewState
+
+router = APIRouter(prefix="/api", tags=["queue"])
+
+
+class QueueItem(BaseModel):
+    call_id: int
+    state: str
+    sampled: bool
+    fatal: bool
+    score: int
+    queued_at: str
+    branch: str | None
+    agent_id: str | None
+    call_time: str | None
+    version: int
+    lease_until: str | None
+
+
+class QueueCounts(BaseModel):
+    total: int
+    fatal: int
+    sampled: int
+
+
+class QueuePage(BaseModel):
+    items: list[QueueItem]
+    page: int
+    per_page: int
+    counts: QueueCounts
+
+
+def queue_filter(
+    branch: Annotated[str | None, Query(max_length=200)] = None,
+    agent_id: Annotated[str | None, Query(max_length=200)] = None,
+    category: Annotated[str | None, Query(max_length=50)] = None,
+    rule_id: Annotated[str | None, Query(max_length=200)] = None,
+    date_from: Annotated[datetime | None, Query(alias="from", description="call time, inclusive")] = None,
+    date_to: Annotated[datetime | None, Query(alias="to", description="call time, exclusive")] = None,
+    sampled: bool | None = None,
+    status: ReviewState | None = None,
+) -> QueueFilter:
+    return QueueFilter(branch, agent_id, category, rule_id, date_from, date_to, sampled, status)
+
+
+FilterDep = Annotated[QueueFilter, Depends(queue_filter)]
+
+
+@router.get("/queue", response_model=QueuePage)
+def get_queue(
+    session: SessionDep,
+    settings: SettingsDep,
+    user: CurrentUser,
+    filters: FilterDep,
+    page: Annotated[int, Query(ge=1, le=100_000)] = 1,
+    per_page: Annotated[int, Query(ge=1, le=200)] = 50,
+) -> dict[str, Any]:
+    """Calls needing review: fatal (or long-waiting) first, then lowest score, then oldest."""
+    require_role(user, READERS, "see the review queue")
+    sync_reviews(session, sample_rate=settings.sample_rate)
+    return list_queue(
+        session, user=user, filters=filters, aging_hours=settings.queue_aging_hours, page=page, per_page=per_page
+    )
+
+
+@router.post("/queue/claim", response_model=QueueItem, responses={204: {"description": "nothing left to claim"}})
+def claim(session: SessionDep, settings: SettingsDep, user: CurrentUser, filters: FilterDep) -> Any:
+    """Lease the next call (within the filters) to the caller; 204 when none is left."""
+    require_role(user, REVIEWERS, "claim calls")
+    sync_reviews(session, sample_rate=settings.sample_rate)
+    review = claim_next(
+        session,
+        user=user,
+        filters=filters,
+        aging_hours=settings.queue_aging_hours,
+        lease_minutes=settings.lease_minutes,
+    )
+    if review is None:
+        return Response(status_code=204)
+    return queue_item(review, session.get_one(Call, review.call_id))
+
+
+@router.post("/calls/{call_id}/release", response_model=QueueItem)
+def release_call(session: SessionDep, user: CurrentUser, call_id: CallId) -> dict[str, Any]:
+    """Give the call back to the queue (its holder, or a senior supervisor taking it over)."""
+    require_role(user, REVIEWERS, "release calls")
+    review = release(session, user=user, call_id=call_id)
+    return queue_item(review, session.get_one(Call, call_id))
+
+
+@router.post("/calls/{call_id}/renew", response_model=QueueItem)
+def renew_lease(session: SessionDep, settings: SettingsDep, user: CurrentUser, call_id: CallId) -> dict[str, Any]:
+    require_role(user, REVIEWERS, "hold calls")
+    review = renew(session, user=user, call_id=call_id, lease_minutes=settings.lease_minutes)
+    return queue_item(review, session.get_one(Call, call_id))
