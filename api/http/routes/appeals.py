@@ -2,15 +2,15 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Path, Query
+from fastapi import Path, Query
 from pydantic import BaseModel, Field
 
-from api.http.deps import CurrentUser, SessionDep
+from api.http.deps import CurrentUser, Router, SessionDep
 from api.services.appeals import FindingRuling, list_appeals, rule_on_appeal
 from api.services.scope import READERS, require_role
 from api.store.models import UserRole
 
-router = APIRouter(prefix="/api/appeals", tags=["appeals"])
+router = Router(prefix="/api/appeals", tags=["appeals"])
 
 
 class FindingRulingIn(BaseModel):

@@ -2,14 +2,14 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import Depends, Request
 from fastapi.security import OAuth2PasswordRequestForm
 from pydantic import BaseModel
 
-from api.http.deps import CurrentUser, SessionDep, issue_token
+from api.http.deps import CurrentUser, Router, SessionDep, issue_token
 from api.services.users import authenticate, user_dict
 
-router = APIRouter(prefix="/api", tags=["auth"])
+router = Router(prefix="/api", tags=["auth"])
 
 
 class Token(BaseModel):

@@ -2,12 +2,11 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter
 from fastapi.responses import FileResponse
 from pydantic import BaseModel, Field
 
 from api.errors import NotFound
-from api.http.deps import CallId, CurrentUser, SessionDep, SettingsDep
+from api.http.deps import CallId, CurrentUser, Router, SessionDep, SettingsDep
 from api.http.routes.queue import QueueItem
 from api.services.appeals import file_appeal
 from api.services.audit import call_events, event_dict
@@ -25,7 +24,7 @@ from api.services.reviews import (
 from api.services.scope import READERS, REVIEWERS, require_role, visible_call
 from api.store.models import Call, UserRole
 
-router = APIRouter(prefix="/api/calls", tags=["calls"])
+router = Router(prefix="/api/calls", tags=["calls"])
 Text = Annotated[str, Field(max_length=5000)]
 
 

@@ -2,16 +2,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Request, Response
+from fastapi import Request, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy import text
 
-from api.http.deps import CurrentUser, SessionDep, SettingsDep
+from api.http.deps import CurrentUser, Router, SessionDep, SettingsDep
 from api.services.reviews import sync_reviews
 from api.services.scope import READERS, require_role
 from api.services.stats import stats
 
-router = APIRouter(tags=["operations"])
+router = Router(tags=["operations"])
 
 
 @router.get("/healthz")

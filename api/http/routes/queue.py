@@ -3,15 +3,15 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query, Response
+from fastapi import Depends, Query, Response
 from pydantic import BaseModel
 
-from api.http.deps import CallId, CurrentUser, SessionDep, SettingsDep
+from api.http.deps import CallId, CurrentUser, Router, SessionDep, SettingsDep
 from api.services.reviews import QueueFilter, claim_next, list_queue, queue_item, release, renew, sync_reviews
 from api.services.scope import READERS, REVIEWERS, require_role
 from api.store.models import Call, ReviewState
 
-router = APIRouter(prefix="/api", tags=["queue"])
+router = Router(prefix="/api", tags=["queue"])
 
 
 class QueueItem(BaseModel):
