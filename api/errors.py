@@ -33,3 +33,7 @@ class Forbidden(CallqaError):
 
 class Conflict(CallqaError):
     """The object changed or is held by someone else: reload, or wait."""
+
+
+class TooLarge(BadInput):
+    """An upload passed its size limit."""

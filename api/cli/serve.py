@@ -7,9 +7,12 @@ from typing import Annotated
 
 import typer
 
-from api.cli.common import settings_or_exit, store_or_exit
+from api.cli.common import phrasebook_or_exit, settings_or_exit, store_or_exit
 from api.cli.output import ExitCode, fail, warning
 from api.config import MIN_SECRET_CHARS
+from api.services.versions import current_versions
+from api.worker.local import LocalProcessor, pool_transcriber
+from api.worker.pool import default_workers
 
 
 def serve(
@@ -36,5 +39,14 @@ def serve(
             "(e.g. `openssl rand -base64 48`), or pass --dev to try the server out",
             ExitCode.CONFIG,
         )
-    app = create_app(settings=settings, sessions=store_or_exit(), secret=secret)
-    uvicorn.run(app, host=host, port=port, log_level="info", proxy_headers=False)
+    sessions = store_or_exit()
+    book = phrasebook_or_exit()
+    versions = current_versions(settings.transcribe_options(), settings.phrasebooks_dir)
+    # The model loads at the first upload, in the pool's processes: the API answers at once.
+    transcriber = pool_transcriber(settings.transcribe_options(), settings.workers or default_workers())
+    processor = LocalProcessor(sessions, transcriber=transcriber, book=book, versions=versions)
+    app = create_app(settings=settings, sessions=sessions, secret=secret, processor=processor)
+    try:
+        uvicorn.run(app, host=host, port=port, log_level="info", proxy_headers=False)
+    finally:
+        processor.stop()

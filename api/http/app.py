@@ -10,21 +10,33 @@ from prometheus_client import CollectorRegistry, Counter, Histogram
 from sqlalchemy.orm import Session, sessionmaker
 
 from api.config import Settings
-from api.http import errors
+from api.http.errors import install as install_errors
 from api.http.routes import appeals, auth, calls, ops, queue
+from api.worker.local import Processor
 
 DESCRIPTION = "Supervisors' review of scored calls: queue, claim, review, appeal, audit trail."
 
 
-def create_app(*, settings: Settings, sessions: sessionmaker[Session], secret: str) -> FastAPI:
-    """`secret` signs the access tokens; `callqa serve` refuses to start without a good one."""
+class _Pending:
+    """No processor: uploads stay pending until a `callqa batch` over the upload folder (or a worker) takes them."""
+
+    def submit(self, call_id: int) -> None:
+        pass
+
+
+def create_app(
+    *, settings: Settings, sessions: sessionmaker[Session], secret: str, processor: Processor | None = None
+) -> FastAPI:
+    """`secret` signs the access tokens (`callqa serve` refuses to start without a good one); `processor` takes
+    uploaded calls (`callqa serve` gives the local process pool)."""
     app = FastAPI(title="callqa", version="1", description=DESCRIPTION)
+    app.state.processor = processor or _Pending()
     app.state.settings = settings
     app.state.sessions = sessions
     app.state.secret = secret
     app.state.registry = CollectorRegistry()  # per app: two apps in one process (tests) do not collide
     _metrics(app)
-    errors.install(app)
+    install_errors(app)
     for module in (auth, queue, calls, appeals, ops):
         app.include_router(module.router)
     return app

@@ -8,9 +8,10 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
 
-from api.errors import BadInput, CallqaError, ConfigError, Conflict, Forbidden, NotFound, Unauthorized
+from api.errors import BadInput, CallqaError, ConfigError, Conflict, Forbidden, NotFound, TooLarge, Unauthorized
 
 STATUS: dict[type[CallqaError], tuple[int, str]] = {
+    TooLarge: (413, "too_large"),
     BadInput: (422, "bad_input"),
     NotFound: (404, "not_found"),
     Conflict: (409, "conflict"),

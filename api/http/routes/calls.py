@@ -2,27 +2,33 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
+from fastapi import Request
 from fastapi.responses import FileResponse
 from pydantic import BaseModel, Field
+from sqlalchemy import select
+from starlette.concurrency import run_in_threadpool
 
-from api.errors import NotFound
+from api.config import Settings
+from api.errors import BadInput, NotFound
 from api.http.deps import CallId, CurrentUser, Router, SessionDep, SettingsDep
 from api.http.routes.queue import QueueItem
+from api.http.upload import Received, receive_upload
 from api.services.appeals import file_appeal
 from api.services.audit import call_events, event_dict
 from api.services.calls import check_audio
+from api.services.history import review_state
 from api.services.queries import show_call
 from api.services.reviews import (
     FindingDecision,
     NewFinding,
     acknowledge,
     queue_item,
-    review_state,
     submit_review,
     sync_reviews,
 )
 from api.services.scope import READERS, REVIEWERS, require_role, visible_call
-from api.store.models import Call, UserRole
+from api.services.uploads import call_metadata, store_upload
+from api.store.models import Call, Job, UserRole
 
 router = Router(prefix="/api/calls", tags=["calls"])
 Text = Annotated[str, Field(max_length=5000)]
@@ -53,6 +59,47 @@ class ReviewIn(BaseModel):
 class AppealIn(BaseModel):
     reason: Annotated[str, Field(min_length=1, max_length=5000)]
     finding_ids: list[Annotated[int, Field(ge=1, le=2_147_483_647)]] = Field(default_factory=list, max_length=1000)
+
+
+UPLOADERS = frozenset({UserRole.SUPERVISOR, UserRole.SENIOR_SUPERVISOR})
+
+
+@router.post("", status_code=202)
+async def upload_call(request: Request, settings: SettingsDep, user: CurrentUser) -> dict[str, Any]:
+    """A recording (multipart field `file`, plus metadata fields agent_id, agent_name, branch, call_time,
+    direction), streamed to disk with a size limit; processed like a batch's file. The same audio twice is one call."""
+    require_role(user, UPLOADERS, "upload calls")
+    received = await receive_upload(request, directory=settings.upload_dir, limit=settings.upload_max_bytes)
+    assert received.path is not None
+    call_id = await run_in_threadpool(_store, request, received, settings, user.name)
+    request.app.state.processor.submit(call_id)
+    return {"call_id": call_id, "status_url": f"/api/calls/{call_id}/status"}
+
+
+def _store(request: Request, received: Received, settings: Settings, actor: str) -> int:
+    assert received.path is not None
+    try:
+        metadata = call_metadata(received.fields)
+    except BadInput:
+        received.path.unlink(missing_ok=True)
+        raise
+    with request.app.state.sessions.begin() as session:
+        return store_upload(
+            session,
+            received=received.path,
+            original_name=received.filename,
+            directory=settings.upload_dir,
+            metadata=metadata,
+            actor=actor,
+        )
+
+
+@router.get("/{call_id}/status")
+def get_status(session: SessionDep, user: CurrentUser, call_id: CallId) -> dict[str, Any]:
+    """Processing state of a call (pending, running, done, failed, quarantined)."""
+    visible_call(session, user=user, call_id=call_id)
+    job = session.scalars(select(Job).where(Job.call_id == call_id)).one()
+    return {"call_id": call_id, "status": str(job.status), "attempts": job.attempts, "error": job.last_error}
 
 
 @router.get("/{call_id}")
