@@ -64,6 +64,8 @@ def test_queue_lifecycle_claim_review_appeal_ruling_acknowledge(
     events = client.get(f"/api/calls/{fatal}/audit", headers=sup).json()
     actions = [event["action"] for event in events]
     assert actions == [
+        "call.ingest",
+        "call.score",
         "review.queue",
         "review.claim",
         "review.submit",
