@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import time
 from collections.abc import Awaitable, Callable
+from typing import Any
 
 from fastapi import FastAPI, Request, Response
 from prometheus_client import CollectorRegistry, Counter, Histogram
+from pydantic import BaseModel
 from sqlalchemy.orm import Session, sessionmaker
 
 from api.config import Settings
@@ -14,6 +16,28 @@ from api.http.errors import install as install_errors
 from api.http.routes import appeals, auth, calls, ops, queue
 from api.worker.local import Processor
 
+
+class ErrorOut(BaseModel):
+    """Every error: a stable code and a one-line message for the person."""
+
+    error: str
+    detail: str
+
+
+# Documented on every route, replacing FastAPI's own 422 shape: the schema says what the handlers really send.
+ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
+    status: {"model": ErrorOut, "description": text}
+    for status, text in (
+        (400, "the body cannot be parsed (not JSON, not UTF-8)"),
+        (401, "not logged in, or the credentials are wrong, expired or disabled"),
+        (403, "the caller's role may not do this"),
+        (404, "no such object within the caller's scope"),
+        (409, "stale version, a lease held by someone else, or a state that does not allow this"),
+        (413, "the upload is too large"),
+        (422, "the request is malformed"),
+        (503, "the store is unavailable or misconfigured"),
+    )
+}
 DESCRIPTION = "Supervisors' review of scored calls: queue, claim, review, appeal, audit trail."
 
 
@@ -38,7 +62,7 @@ def create_app(
     _metrics(app)
     install_errors(app)
     for module in (auth, queue, calls, appeals, ops):
-        app.include_router(module.router)
+        app.include_router(module.router, responses=ERROR_RESPONSES)
     return app
 
 

@@ -64,7 +64,22 @@ class AppealIn(BaseModel):
 UPLOADERS = frozenset({UserRole.SUPERVISOR, UserRole.SENIOR_SUPERVISOR})
 
 
-@router.post("", status_code=202)
+_UPLOAD_FORM = {
+    "type": "object",
+    "required": ["file"],
+    "properties": {
+        "file": {"type": "string", "format": "binary"},
+        **{name: {"type": "string", "maxLength": 200} for name in ("agent_id", "agent_name", "branch", "call_time")},
+        "direction": {"type": "string", "enum": ["inbound", "outbound"]},
+    },
+}
+
+
+@router.post(
+    "",
+    status_code=202,
+    openapi_extra={"requestBody": {"required": True, "content": {"multipart/form-data": {"schema": _UPLOAD_FORM}}}},
+)
 async def upload_call(request: Request, settings: SettingsDep, user: CurrentUser) -> dict[str, Any]:
     """A recording (multipart field `file`, plus metadata fields agent_id, agent_name, branch, call_time,
     direction), streamed to disk with a size limit; processed like a batch's file. The same audio twice is one call."""

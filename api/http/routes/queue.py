@@ -4,7 +4,7 @@ from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import Depends, Query, Response
-from pydantic import BaseModel
+from pydantic import BaseModel, BeforeValidator
 
 from api.http.deps import CallId, CurrentUser, Router, SessionDep, SettingsDep
 from api.services.reviews import QueueFilter, claim_next, list_queue, queue_item, release, renew, sync_reviews
@@ -41,13 +41,23 @@ class QueuePage(BaseModel):
     counts: QueueCounts
 
 
+def _iso_only(value: object) -> object:
+    # pydantic would read `to=0.5` as a Unix time; the schema (and a person) mean an ISO 8601 date or time.
+    if isinstance(value, str) and "-" not in value:
+        raise ValueError("give an ISO 8601 date or time, e.g. 2026-11-30 or 2026-11-30T09:00:00+08:00")
+    return value
+
+
+IsoTime = Annotated[datetime, BeforeValidator(_iso_only)]
+
+
 def queue_filter(
     branch: Annotated[str | None, Query(max_length=200)] = None,
     agent_id: Annotated[str | None, Query(max_length=200)] = None,
     category: Annotated[str | None, Query(max_length=50)] = None,
     rule_id: Annotated[str | None, Query(max_length=200)] = None,
-    date_from: Annotated[datetime | None, Query(alias="from", description="call time, inclusive")] = None,
-    date_to: Annotated[datetime | None, Query(alias="to", description="call time, exclusive")] = None,
+    date_from: Annotated[IsoTime | None, Query(alias="from", description="call time, inclusive")] = None,
+    date_to: Annotated[IsoTime | None, Query(alias="to", description="call time, exclusive")] = None,
     sampled: bool | None = None,
     status: ReviewState | None = None,
 ) -> QueueFilter:
