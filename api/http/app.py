@@ -12,6 +12,7 @@ from pydantic import BaseModel
 from sqlalchemy.orm import Session, sessionmaker
 
 from api.config import Settings
+from api.http.deps import ReviewSync
 from api.http.errors import install as install_errors
 from api.http.routes import appeals, auth, calls, ops, queue
 from api.worker.local import Processor
@@ -58,6 +59,7 @@ def create_app(
     app.state.settings = settings
     app.state.sessions = sessions
     app.state.secret = secret
+    app.state.review_sync = ReviewSync(settings.sample_rate)
     app.state.registry = CollectorRegistry()  # per app: two apps in one process (tests) do not collide
     _metrics(app)
     install_errors(app)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import inspect
+import time
 from collections.abc import AsyncIterator, Callable
 from datetime import timedelta
 from typing import Annotated, Any
@@ -11,12 +12,14 @@ from typing import Annotated, Any
 import jwt
 from fastapi import APIRouter, Depends, Path, Request
 from fastapi.security import APIKeyHeader, OAuth2PasswordBearer
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from api.config import Settings
 from api.errors import Unauthorized
+from api.services.reviews import sync_reviews
 from api.services.users import active_user, user_by_api_key
-from api.store.models import User, utcnow
+from api.store.models import ScorecardRow, User, utcnow
 
 ALGORITHM = "HS256"
 oauth2 = OAuth2PasswordBearer(tokenUrl="/api/auth/token", auto_error=False)
@@ -110,3 +113,29 @@ CurrentUser = Annotated[User, Depends(get_current_user)]
 
 # Ids within a 32-bit integer column: a larger one is a 422, never a database overflow (500).
 CallId = Annotated[int, Path(ge=1, le=2_147_483_647)]
+
+
+class ReviewSync:
+    """Runs `sync_reviews` only when a scorecard was added since the last run (one indexed MAX), and in full at
+    least every `FULL_EVERY_S`: the full anti-join over every call cost ~25 ms at 10,000 calls on every request.
+    The periodic run catches a scorecard whose transaction committed after a newer one's."""
+
+    FULL_EVERY_S = 60.0
+
+    def __init__(self, sample_rate: float) -> None:
+        self.sample_rate = sample_rate
+        self.newest_seen: int | None = None
+        self.full_at = 0.0
+
+    def __call__(self, session: Session) -> None:
+        newest = session.scalar(select(func.max(ScorecardRow.id)))
+        now = time.monotonic()
+        if newest == self.newest_seen and now - self.full_at < self.FULL_EVERY_S:
+            return
+        sync_reviews(session, sample_rate=self.sample_rate)
+        self.newest_seen, self.full_at = newest, now
+
+
+def sync_queue(request: Request, session: Session) -> None:
+    """Give newly scored calls their review rows, in the route's own transaction."""
+    request.app.state.review_sync(session)

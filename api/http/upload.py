@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from fastapi import Request
+from python_multipart.exceptions import MultipartParseError
 from python_multipart.multipart import MultipartParser, parse_options_header
 
 from api.errors import BadInput, TooLarge
@@ -50,6 +51,9 @@ async def receive_upload(request: Request, *, directory: Path, limit: int) -> Re
                 raise TooLarge(f"the upload passed the limit of {limit} bytes")
             parser.write(chunk)
         parser.finalize()
+    except MultipartParseError as exc:
+        sink.discard()
+        raise BadInput(f"the multipart body is malformed ({exc})") from None
     except BaseException:
         sink.discard()
         raise

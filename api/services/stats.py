@@ -7,7 +7,7 @@ from typing import Any
 from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
-from api.services.queries import _latest_scorecards
+from api.services.queries import latest_scorecards
 from api.services.scope import visible
 from api.store.models import Call, FindingRow, Review, ReviewState, ScorecardRow, User
 
@@ -15,7 +15,7 @@ TOP_RULES = 10
 
 
 def stats(session: Session, *, user: User) -> dict[str, Any]:
-    latest = _latest_scorecards()
+    latest = latest_scorecards()
     scored = (
         select(
             Call.branch,

@@ -83,6 +83,9 @@ def test_uploads_too_large_unnamed_or_badly_described_are_refused_and_leave_noth
     no_file = uploading.post("/api/calls", headers=sup, data={"agent_id": "7"}, files={"other": ("a", b"1")})
     assert no_file.status_code == 422
     assert uploading.post("/api/calls", headers=sup, content=b"raw").status_code == 422
+    malformed = {**sup, "Content-Type": "multipart/form-data; boundary=b0"}
+    broken = uploading.post("/api/calls", headers=malformed, content=b"--b0\r\n[]--b0--\r\n")  # found by Schemathesis
+    assert broken.status_code == 422 and "malformed" in broken.json()["detail"]
     assert _upload(uploading, login(uploading, "agent7"), AUDIO).status_code == 403
     assert list(settings.upload_dir.iterdir()) == []
 

@@ -10,7 +10,7 @@ from starlette.concurrency import run_in_threadpool
 
 from api.config import Settings
 from api.errors import BadInput, NotFound
-from api.http.deps import CallId, CurrentUser, Router, SessionDep, SettingsDep
+from api.http.deps import CallId, CurrentUser, Router, SessionDep, SettingsDep, sync_queue
 from api.http.routes.queue import QueueItem
 from api.http.upload import Received, receive_upload
 from api.services.appeals import file_appeal
@@ -24,7 +24,6 @@ from api.services.reviews import (
     acknowledge,
     queue_item,
     submit_review,
-    sync_reviews,
 )
 from api.services.scope import READERS, REVIEWERS, require_role, visible_call
 from api.services.uploads import call_metadata, store_upload
@@ -118,10 +117,10 @@ def get_status(session: SessionDep, user: CurrentUser, call_id: CallId) -> dict[
 
 
 @router.get("/{call_id}")
-def get_call(session: SessionDep, settings: SettingsDep, user: CurrentUser, call_id: CallId) -> dict[str, Any]:
+def get_call(request: Request, session: SessionDep, user: CurrentUser, call_id: CallId) -> dict[str, Any]:
     """Metadata, transcript segments, the machine's findings, score, review state and history, `version`."""
     visible_call(session, user=user, call_id=call_id)
-    sync_reviews(session, sample_rate=settings.sample_rate)
+    sync_queue(request, session)
     data = show_call(session, call_id=call_id).to_dict()
     data.pop("files")  # server paths are the operator's business, not the reviewer's
     review = review_state(session, call_id=call_id)

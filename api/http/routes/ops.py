@@ -6,8 +6,7 @@ from fastapi import Request, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy import text
 
-from api.http.deps import CurrentUser, Router, SessionDep, SettingsDep
-from api.services.reviews import sync_reviews
+from api.http.deps import CurrentUser, Router, SessionDep, sync_queue
 from api.services.scope import READERS, require_role
 from api.services.stats import stats
 
@@ -28,8 +27,8 @@ def metrics(request: Request) -> Response:
 
 
 @router.get("/api/stats")
-def get_stats(session: SessionDep, settings: SettingsDep, user: CurrentUser) -> dict[str, Any]:
+def get_stats(request: Request, session: SessionDep, user: CurrentUser) -> dict[str, Any]:
     """Queue depth, calls scored/failed/needing review per day, top failing rules, per branch and agent."""
     require_role(user, READERS, "read statistics")
-    sync_reviews(session, sample_rate=settings.sample_rate)
+    sync_queue(request, session)
     return stats(session, user=user)

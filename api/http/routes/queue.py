@@ -3,11 +3,11 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import Depends, Query, Response
+from fastapi import Depends, Query, Request, Response
 from pydantic import BaseModel, BeforeValidator
 
-from api.http.deps import CallId, CurrentUser, Router, SessionDep, SettingsDep
-from api.services.reviews import QueueFilter, claim_next, list_queue, queue_item, release, renew, sync_reviews
+from api.http.deps import CallId, CurrentUser, Router, SessionDep, SettingsDep, sync_queue
+from api.services.reviews import QueueFilter, claim_next, list_queue, queue_item, release, renew
 from api.services.scope import READERS, REVIEWERS, require_role
 from api.store.models import Call, ReviewState
 
@@ -69,6 +69,7 @@ FilterDep = Annotated[QueueFilter, Depends(queue_filter)]
 
 @router.get("/queue", response_model=QueuePage)
 def get_queue(
+    request: Request,
     session: SessionDep,
     settings: SettingsDep,
     user: CurrentUser,
@@ -78,17 +79,17 @@ def get_queue(
 ) -> dict[str, Any]:
     """Calls needing review: fatal (or long-waiting) first, then lowest score, then oldest."""
     require_role(user, READERS, "see the review queue")
-    sync_reviews(session, sample_rate=settings.sample_rate)
+    sync_queue(request, session)
     return list_queue(
         session, user=user, filters=filters, aging_hours=settings.queue_aging_hours, page=page, per_page=per_page
     )
 
 
 @router.post("/queue/claim", response_model=QueueItem, responses={204: {"description": "nothing left to claim"}})
-def claim(session: SessionDep, settings: SettingsDep, user: CurrentUser, filters: FilterDep) -> Any:
+def claim(request: Request, session: SessionDep, settings: SettingsDep, user: CurrentUser, filters: FilterDep) -> Any:
     """Lease the next call (within the filters) to the caller; 204 when none is left."""
     require_role(user, REVIEWERS, "claim calls")
-    sync_reviews(session, sample_rate=settings.sample_rate)
+    sync_queue(request, session)
     review = claim_next(
         session,
         user=user,
