@@ -78,6 +78,17 @@ def test_uploads_too_large_unnamed_or_badly_described_are_refused_and_leave_noth
     sup = login(uploading, "sup")
     big = _upload(uploading, sup, b"x" * 200_000)
     assert big.status_code == 413 and big.json()["error"] == "too_large"
+
+    def chunks() -> Iterator[bytes]:  # no Content-Length: only counting the stream can stop it
+        yield b'--b0\r\nContent-Disposition: form-data; name="file"; filename="a.wav"\r\n\r\n'
+        for _ in range(100):
+            yield b"x" * 10_000
+        yield b"\r\n--b0--\r\n"
+
+    streamed = uploading.post(
+        "/api/calls", headers={**sup, "Content-Type": "multipart/form-data; boundary=b0"}, content=chunks()
+    )
+    assert streamed.status_code == 413 and "passed the limit" in streamed.json()["detail"]
     assert _upload(uploading, sup, AUDIO, "notes.txt").status_code == 422
     assert _upload(uploading, sup, AUDIO, direction="sideways").status_code == 422
     no_file = uploading.post("/api/calls", headers=sup, data={"agent_id": "7"}, files={"other": ("a", b"1")})
