@@ -17,7 +17,7 @@ from sqlalchemy import case, exists, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from api.errors import BadInput, Conflict, NotFound
+from api.errors import BadInput, Conflict, Forbidden, NotFound
 from api.services.audit import append_event
 from api.services.scope import visible
 from api.store.models import (
@@ -385,4 +385,34 @@ def acknowledge(session: Session, *, user: User, call_id: int) -> Review:
             call_id=call_id,
             after={"version": review.version},
         )
+    return review
+
+
+def reassign(session: Session, *, user: User, call_id: int, to_name: str, lease_minutes: int) -> Review:
+    """A senior supervisor hands a queued or claimed call to a named reviewer, with a fresh lease."""
+    if user.role != UserRole.SENIOR_SUPERVISOR:
+        raise Forbidden("only a senior supervisor reassigns calls")
+    review = review_for(session, user=user, call_id=call_id, lock=True)
+    if review.state not in OPEN_STATES:
+        raise Conflict(f"call {call_id} is {review.state}: only a queued or claimed call can be reassigned")
+    target = session.scalar(select(User).where(User.name == to_name, User.disabled.is_(False)))
+    if target is None or target.role not in (UserRole.SUPERVISOR, UserRole.SENIOR_SUPERVISOR):
+        raise NotFound(f"{to_name!r}: no active supervisor of that name")
+    if session.scalar(select(Call.id).where(Call.id == call_id, visible(target))) is None:
+        raise Conflict(f"call {call_id} is outside {to_name}'s branches")
+    before = {"lease_holder": review.lease_holder, "state": str(review.state), "version": review.version}
+    review.state, review.lease_holder = ReviewState.CLAIMED, target.id
+    review.lease_until = utcnow() + timedelta(minutes=lease_minutes)
+    review.version += 1
+    session.flush()
+    append_event(
+        session,
+        actor=user.name,
+        action="review.reassign",
+        object_type="call",
+        object_id=call_id,
+        call_id=call_id,
+        before=before,
+        after={"lease_holder": target.id, "to": target.name, "version": review.version},
+    )
     return review

@@ -116,3 +116,18 @@ def test_queue_order_filters_and_aging(client: TestClient, seed: Seed, sessions:
     assert [i["call_id"] for i in client.get("/api/queue?status=claimed", headers=sup).json()["items"]] == [fresh_low]
     bad = client.get("/api/queue?status=nonsense&per_page=0", headers=sup)
     assert bad.status_code == 422 and bad.json()["error"] == "bad_input"
+
+
+def test_a_senior_supervisor_reassigns_a_claimed_call(client: TestClient, seed: Seed) -> None:
+    call_id = seed(scorecard(40, finding("greeting.opening")), branch="sh")
+    first, senior = login(client, "sup"), login(client, "senior")
+    client.post("/api/queue/claim", headers=first)
+    url = f"/api/calls/{call_id}/reassign"
+    assert client.post(url, headers=first, json={"user": "sup2"}).status_code == 403
+    assert client.post(url, headers=senior, json={"user": "bj_sup"}).status_code == 409  # not that branch
+    assert client.post(url, headers=senior, json={"user": "agent7"}).status_code == 404
+    moved = client.post(url, headers=senior, json={"user": "sup2"})
+    assert moved.status_code == 200, moved.text
+    review = {"version": moved.json()["version"], "decision": "fail"}
+    assert client.post(f"/api/calls/{call_id}/review", headers=first, json=review).status_code == 409
+    assert client.post(f"/api/calls/{call_id}/review", headers=login(client, "sup2"), json=review).status_code == 200

@@ -4,10 +4,10 @@ from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import Depends, Query, Request, Response
-from pydantic import BaseModel, BeforeValidator
+from pydantic import BaseModel, BeforeValidator, Field
 
 from api.http.deps import CallId, CurrentUser, Router, SessionDep, SettingsDep, sync_queue
-from api.services.reviews import QueueFilter, claim_next, list_queue, queue_item, release, renew
+from api.services.reviews import QueueFilter, claim_next, list_queue, queue_item, reassign, release, renew
 from api.services.scope import READERS, REVIEWERS, require_role
 from api.store.models import Call, ReviewState
 
@@ -114,4 +114,17 @@ def release_call(session: SessionDep, user: CurrentUser, call_id: CallId) -> dic
 def renew_lease(session: SessionDep, settings: SettingsDep, user: CurrentUser, call_id: CallId) -> dict[str, Any]:
     require_role(user, REVIEWERS, "hold calls")
     review = renew(session, user=user, call_id=call_id, lease_minutes=settings.lease_minutes)
+    return queue_item(review, session.get_one(Call, call_id))
+
+
+class ReassignIn(BaseModel):
+    user: str = Field(min_length=1, max_length=200, description="the supervisor who gets the call")
+
+
+@router.post("/calls/{call_id}/reassign", response_model=QueueItem)
+def reassign_call(
+    session: SessionDep, settings: SettingsDep, user: CurrentUser, call_id: CallId, body: ReassignIn
+) -> dict[str, Any]:
+    """A senior supervisor gives a queued or claimed call to a named supervisor, with a fresh lease."""
+    review = reassign(session, user=user, call_id=call_id, to_name=body.user, lease_minutes=settings.lease_minutes)
     return queue_item(review, session.get_one(Call, call_id))
