@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Literal, TypeAlias
 
 import re2
-from pydantic import Field, ValidationError, field_validator
+from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 import phrasebooks
@@ -24,6 +24,8 @@ SLOWEST_SPEED = 1.0
 TASK_SLACK_S = 300.0  # decoding, database and scheduling on top of transcription
 # The call metadata a file name may carry (CALLQA_FILENAME_PATTERN's named groups).
 FILENAME_FIELDS = frozenset({"branch", "agent_id", "agent_name", "call_time", "direction"})
+# HS256 needs a key at least as long as its hash (RFC 7518 3.2): a short one can be guessed offline from a token.
+MIN_SECRET_CHARS = 32
 _RE2_OPTIONS = re2.Options()
 _RE2_OPTIONS.log_errors = False  # the configuration error says it in one line; no absl log on stderr
 
@@ -97,10 +99,24 @@ class Settings(BaseSettings):
     def filename_regex(self) -> FilenamePattern | None:
         return compile_filename_pattern(self.filename_pattern) if self.filename_pattern else None
 
-    @field_validator("model_cache_dir", "phrasebooks_dir", "seeds_dir")
+    @field_validator("model_cache_dir", "phrasebooks_dir", "seeds_dir", "upload_dir")
     @classmethod
     def _expand_home(cls, path: Path) -> Path:
         return path.expanduser()
+
+    # --- the review service (`callqa serve`) ---
+    secret_key: SecretStr | None = Field(
+        None, min_length=MIN_SECRET_CHARS, description="signs the API's tokens; never logged (`callqa serve`)"
+    )
+    token_minutes: int = Field(60, ge=1, le=7 * 24 * 60, description="lifetime of an access token")
+    lease_minutes: int = Field(30, ge=1, le=24 * 60, description="how long a claimed call stays with its reviewer")
+    queue_aging_hours: float = Field(48.0, gt=0, le=24 * 365, description="a call waiting longer climbs the queue")
+    sample_rate: float = Field(0.05, ge=0.0, le=1.0, description="share of passed calls sent to review anyway")
+    appeal_days: int = Field(7, ge=0, le=365, description="how long after a review its agent may appeal")
+    upload_dir: Path = Field(
+        Path(os.path.expanduser("~/.local/share/callqa/uploads")), description="where uploaded recordings are kept"
+    )
+    upload_max_bytes: int = Field(500 * 1024 * 1024, ge=1, description="largest upload accepted")
 
     def task_time_limits(self) -> tuple[float, float]:
         """(soft, hard) seconds for one call's task: the longest allowed recording at the slowest speed we accept."""

@@ -21,3 +21,19 @@ class NotFound(CallqaError):
 
 class ConfigError(CallqaError):
     """Settings, model or phrasebooks are unusable: nothing can be processed until they are fixed."""
+
+
+class Unauthorized(CallqaError):
+    """No credentials, or credentials that are wrong, expired or of a disabled user."""
+
+
+class Forbidden(CallqaError):
+    """The user's role may not do this at all (a call outside the user's scope is `NotFound` instead)."""
+
+
+class Conflict(CallqaError):
+    """The object changed or is held by someone else: reload, or wait."""
+
+
+class TooLarge(BadInput):
+    """An upload passed its size limit."""

@@ -111,3 +111,13 @@ def test_front_doors_export_what_they_name() -> None:
     for package in FRONT_DOORS:
         module = importlib.import_module(package)
         assert [n for n in module.__all__ if not hasattr(module, n)] == []
+
+
+def test_services_know_no_http_or_cli_and_http_builds_no_transcriber() -> None:
+    graph = _api_imports()
+    for module, targets in graph.items():
+        if module.startswith("api.services"):
+            assert not {t for t in targets if t.startswith(("api.http", "api.cli"))}, module
+    for path in (ROOT / "api" / "http").rglob("*.py"):
+        text = path.read_text(encoding="utf-8")
+        assert "Transcriber(" not in text and "TranscriberPool" not in text, path

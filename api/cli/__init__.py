@@ -8,7 +8,7 @@ import sys
 
 import typer
 
-from api.cli import batch, calls, db, rules, score, transcribe, worker
+from api.cli import audit, batch, calls, db, rules, score, serve, transcribe, users, worker
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help="Quality checks for recorded service calls.")
 app.command("transcribe")(transcribe.transcribe_files)
@@ -19,6 +19,10 @@ app.command("worker")(worker.worker)
 app.add_typer(calls.app, name="calls")
 app.add_typer(db.app, name="db")
 app.add_typer(rules.app, name="rules")
+app.command("serve")(serve.serve)
+app.add_typer(users.app, name="users")
+app.add_typer(users.keys, name="apikeys")
+app.add_typer(audit.app, name="audit")
 
 
 @app.callback()

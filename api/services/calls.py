@@ -25,6 +25,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from api.ingest import CallMetadata
+from api.services.audit import append_event
 from api.services.versions import Versions
 from api.store.models import (
     AudioState,
@@ -76,12 +77,23 @@ def register_file(
     (copied, renamed) is the same call; a path that held other audio before marks that call's file changed."""
     insert = _insert(session)
     fields = metadata.model_dump(exclude_none=True)
-    session.execute(
+    created = session.scalar(
         insert(Call)
         .values(sha256=sha256, size=size, cti=cti, **fields)
         .on_conflict_do_nothing(index_elements=["sha256"])
+        .returning(Call.id)
     )
     call_id = session.scalars(select(Call.id).where(Call.sha256 == sha256)).one()
+    if created is not None:
+        append_event(
+            session,
+            actor=worker_name(),
+            action="call.ingest",
+            object_type="call",
+            object_id=call_id,
+            call_id=call_id,
+            after={"sha256": sha256, "size": size, "path": path},
+        )
     # Metadata given now (a sidecar added later, a pattern configured since) completes what was stored.
     values: dict[str, Any] = {**fields, "audio_state": AudioState.OK}
     if cti is not None:
@@ -356,6 +368,20 @@ def record_result(
     scorecard_id = inserted.scalar()
     if scorecard_id is not None:  # None: someone recorded this scorecard first, with its findings
         session.add_all(_finding_rows(scorecard_id, card))
+        append_event(
+            session,
+            actor=worker,
+            action="call.score" if transcript is not None else "call.rescore",
+            object_type="call",
+            object_id=call_id,
+            call_id=call_id,
+            after={
+                "versions": [versions.transcription, versions.phrasebook],
+                "score": card.score,
+                "passed": card.passed,
+                "needs_review": card.needs_review,
+            },
+        )
     _finish(
         session, call_id=call_id, worker=worker, values={"status": JobStatus.DONE, "attempts": 0, "last_error": None}
     )

@@ -37,30 +37,35 @@ class CallSummary:
         return {**asdict(self), "top_findings": list(self.top_findings)}
 
 
-def _latest_scorecards() -> Any:
-    return (
+def latest_scorecards(call_id: int | None = None) -> Any:
+    query = (
         select(TranscriptRow.call_id, func.max(ScorecardRow.id).label("scorecard_id"))
         .join(ScorecardRow, ScorecardRow.transcript_id == TranscriptRow.id)
         .group_by(TranscriptRow.call_id)
-        .subquery()
     )
+    if call_id is not None:  # one call: aggregate its rows only, not the whole table
+        query = query.where(TranscriptRow.call_id == call_id)
+    return query.subquery()
 
 
-def _first_files() -> Any:
+def _first_files(call_id: int | None = None) -> Any:
     # A present file first (False < True, so order by NOT present), then the earliest found.
-    ranked = select(
+    query = select(
         CallFile.call_id,
         CallFile.path,
         func.row_number()
         .over(partition_by=CallFile.call_id, order_by=(CallFile.present.desc(), CallFile.id))
         .label("rank"),
-    ).subquery()
+    )
+    if call_id is not None:
+        query = query.where(CallFile.call_id == call_id)
+    ranked = query.subquery()
     return select(ranked.c.call_id, ranked.c.path).where(ranked.c.rank == 1).subquery()
 
 
-def _summary_query() -> Select[Any]:
-    latest = _latest_scorecards()
-    files = _first_files()
+def _summary_query(call_id: int | None = None) -> Select[Any]:
+    latest = latest_scorecards(call_id)
+    files = _first_files(call_id)
     return (
         select(Call, Job, ScorecardRow, TranscriptRow.version, files.c.path)
         .join(Job, Job.call_id == Call.id)
@@ -157,7 +162,7 @@ def find_call_id(session: Session, *, key: str) -> int:
 
 def show_call(session: Session, *, call_id: int) -> CallDetail:
     rows = session.execute(
-        _summary_query().where(Call.id == call_id).options(selectinload(ScorecardRow.findings))
+        _summary_query(call_id).where(Call.id == call_id).options(selectinload(ScorecardRow.findings))
     ).all()
     if not rows:
         raise NotFound(f"{call_id}: no such call")
@@ -168,6 +173,7 @@ def show_call(session: Session, *, call_id: int) -> CallDetail:
         transcript = session.scalars(select(TranscriptRow.body).where(TranscriptRow.id == card.transcript_id)).one()
     findings = [
         {
+            "id": f.id,  # what a review's verdicts and an appeal's rulings refer to
             "rule_id": f.rule_id,
             "category": f.category,
             "verdict": f.verdict,

@@ -12,7 +12,18 @@ import enum
 from datetime import UTC, datetime
 from typing import Any, ClassVar
 
-from sqlalchemy import JSON, BigInteger, DateTime, ForeignKey, Index, MetaData, String, Text, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    CheckConstraint,
+    DateTime,
+    ForeignKey,
+    Index,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 # Named constraints, so that migrations can drop and alter them by name on every database (SQLite has no names
@@ -161,3 +172,161 @@ class Job(Base):
     finished_at: Mapped[datetime | None]
 
     call: Mapped[Call] = relationship(back_populates="job", lazy="raise")
+
+
+# --- the review service: users, keys, reviews, appeals, audit --------------------------------------------------
+
+
+class UserRole(enum.StrEnum):
+    AGENT = "agent"  # sees and appeals only their own calls
+    SUPERVISOR = "supervisor"  # queue, claim, review (optionally limited to branches)
+    SENIOR_SUPERVISOR = "senior_supervisor"  # also rules on appeals and takes over others' leases
+    TRAINER = "trainer"  # reads calls, never decides
+    ADMIN = "admin"  # users only
+
+
+class ReviewState(enum.StrEnum):
+    NOT_NEEDED = "not_needed"  # passed and not sampled: kept so that the queue never looks at it again
+    QUEUED = "queued"
+    CLAIMED = "claimed"  # see lease_until: an expired lease is queued again
+    REVIEWED = "reviewed"
+    APPEALED = "appealed"
+    RULED = "ruled"
+
+
+class User(Base):
+    __tablename__ = "users"
+    __table_args__ = (
+        CheckConstraint("role IN ('agent', 'supervisor', 'senior_supervisor', 'trainer', 'admin')", name="role"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+    role: Mapped[UserRole] = mapped_column(String(30))
+    agent_id: Mapped[str | None] = mapped_column(String(200), index=True)  # the calls' agent_id this person is
+    branches: Mapped[list[str]] = mapped_column(JSON, default=list)  # empty: every branch
+    password_hash: Mapped[str | None] = mapped_column(String(300))  # None: API keys only
+    disabled: Mapped[bool] = mapped_column(default=False)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class ApiKey(Base):
+    """Only the SHA-256 of a key is stored (keys are 256 random bits, so a slow hash adds nothing); the prefix
+    lets a person tell their keys apart."""
+
+    __tablename__ = "api_keys"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    prefix: Mapped[str] = mapped_column(String(20))
+    key_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    label: Mapped[str] = mapped_column(String(200), default="")
+    revoked: Mapped[bool] = mapped_column(default=False)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Review(Base):
+    """A call's place in the review workflow; `version` counts its changes so that a stale write is refused."""
+
+    __tablename__ = "reviews"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    call_id: Mapped[int] = mapped_column(ForeignKey("calls.id", ondelete="CASCADE"), unique=True)
+    scorecard_id: Mapped[int] = mapped_column(ForeignKey("scorecards.id", ondelete="CASCADE"), index=True)
+    state: Mapped[ReviewState] = mapped_column(String(20), index=True)
+    sampled: Mapped[bool] = mapped_column(default=False)
+    fatal: Mapped[bool] = mapped_column(default=False)  # a fatal finding failed: first in the queue
+    score: Mapped[int]
+    queued_at: Mapped[datetime] = mapped_column(default=utcnow)
+    lease_holder: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    lease_until: Mapped[datetime | None]
+    version: Mapped[int] = mapped_column(default=1)
+    decision: Mapped[str | None] = mapped_column(String(10))  # pass / fail, once reviewed
+    reviewed_at: Mapped[datetime | None]
+    acknowledged_at: Mapped[datetime | None]
+
+
+Index("ix_reviews_queue", Review.state, Review.fatal, Review.score, Review.queued_at)
+
+
+class ReviewDecision(Base):
+    """One submitted review; the machine's findings stay as they were, the human verdicts stand beside them."""
+
+    __tablename__ = "review_decisions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    review_id: Mapped[int] = mapped_column(ForeignKey("reviews.id", ondelete="CASCADE"), index=True)
+    reviewer_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    decision: Mapped[str] = mapped_column(String(10))
+    comment: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class FindingVerdict(Base):
+    __tablename__ = "finding_verdicts"
+    __table_args__ = (UniqueConstraint("decision_id", "finding_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    decision_id: Mapped[int] = mapped_column(ForeignKey("review_decisions.id", ondelete="CASCADE"), index=True)
+    finding_id: Mapped[int] = mapped_column(ForeignKey("findings.id", ondelete="CASCADE"))
+    verdict: Mapped[str] = mapped_column(String(10))  # confirm / reject
+    reason: Mapped[str] = mapped_column(Text, default="")
+
+
+class AddedFinding(Base):
+    """A finding the machine missed, added by the reviewer."""
+
+    __tablename__ = "added_findings"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    decision_id: Mapped[int] = mapped_column(ForeignKey("review_decisions.id", ondelete="CASCADE"), index=True)
+    rule_id: Mapped[str | None] = mapped_column(String(200))
+    category: Mapped[str] = mapped_column(String(50))
+    start: Mapped[float | None]
+    end: Mapped[float | None]
+    note: Mapped[str] = mapped_column(Text, default="")
+
+
+class Appeal(Base):
+    __tablename__ = "appeals"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    call_id: Mapped[int] = mapped_column(ForeignKey("calls.id", ondelete="CASCADE"), index=True)
+    agent_user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    reason: Mapped[str] = mapped_column(Text)
+    finding_ids: Mapped[list[int]] = mapped_column(JSON, default=list)  # the findings contested
+    state: Mapped[str] = mapped_column(String(10), default="open")  # open / ruled
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Ruling(Base):
+    """Final for its finding: a second ruling on the same finding is refused by the unique key."""
+
+    __tablename__ = "rulings"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    appeal_id: Mapped[int] = mapped_column(ForeignKey("appeals.id", ondelete="CASCADE"), index=True)
+    finding_id: Mapped[int] = mapped_column(ForeignKey("findings.id", ondelete="CASCADE"), unique=True)
+    judge_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    outcome: Mapped[str] = mapped_column(String(10))  # uphold / overturn
+    comment: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class AuditEvent(Base):
+    """Append-only and hash-chained: `hash` is the SHA-256 of the canonical JSON of the event's content (which
+    includes `prev_hash`), so an edited, inserted or deleted row breaks the chain where it happened."""
+
+    __tablename__ = "audit_events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+    actor: Mapped[str] = mapped_column(String(200))
+    action: Mapped[str] = mapped_column(String(50), index=True)
+    object_type: Mapped[str] = mapped_column(String(30))
+    object_id: Mapped[str] = mapped_column(String(64))
+    call_id: Mapped[int | None] = mapped_column(index=True)  # no foreign key: the trail outlives a deleted call
+    before: Mapped[dict[str, Any] | None]
+    after: Mapped[dict[str, Any] | None]
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64), unique=True)

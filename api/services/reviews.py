@@ -1,0 +1,418 @@
+"""The review queue and reviews: scored calls needing a person (and a deterministic sample of passed ones) wait in
+the queue; a reviewer claims one with a lease, submits a decision beside the machine's findings, and every change
+bumps the review's `version` so that a write based on an old read is refused.
+
+Claiming is atomic: PostgreSQL `SELECT … FOR UPDATE SKIP LOCKED` (concurrent claimers take different rows without
+waiting for each other); SQLite a compare-and-set `UPDATE` inside BEGIN IMMEDIATE.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any, Literal
+
+from sqlalchemy import case, exists, func, or_, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from api.errors import BadInput, Conflict, Forbidden, NotFound
+from api.services.audit import append_event
+from api.services.scope import visible
+from api.store.models import (
+    AddedFinding,
+    Call,
+    FindingRow,
+    FindingVerdict,
+    Review,
+    ReviewDecision,
+    ReviewState,
+    ScorecardRow,
+    TranscriptRow,
+    User,
+    UserRole,
+    utcnow,
+)
+
+_SAMPLE_SPACE = 1 << 32
+OPEN_STATES = (ReviewState.QUEUED, ReviewState.CLAIMED)
+
+
+def sampled(sha256: str, rate: float) -> bool:
+    """Deterministic from the audio hash (salted, so it is independent of anything else keyed on the hash):
+    a rerun or a re-score draws the same calls."""
+    draw = int(hashlib.sha256(b"callqa-sample:" + sha256.encode()).hexdigest()[:8], 16)
+    return draw < rate * _SAMPLE_SPACE
+
+
+def sync_reviews(session: Session, *, sample_rate: float) -> int:
+    """Give every scored call without a review row one: queued when it needs review or is sampled, else
+    not_needed (so it is never looked at again). Returns how many were queued."""
+    fatal = exists().where(
+        FindingRow.scorecard_id == ScorecardRow.id, FindingRow.severity == "fatal", FindingRow.verdict == "fail"
+    )
+    rows = session.execute(
+        select(
+            Call.id,
+            Call.sha256,
+            ScorecardRow.id,
+            ScorecardRow.score,
+            ScorecardRow.passed,
+            ScorecardRow.needs_review,
+            fatal,
+        )
+        .join(TranscriptRow, TranscriptRow.call_id == Call.id)
+        .join(ScorecardRow, ScorecardRow.transcript_id == TranscriptRow.id)
+        .where(~exists().where(Review.call_id == Call.id))
+        .order_by(ScorecardRow.id.desc())
+    ).all()
+    insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+    queued = 0
+    done: set[int] = set()
+    for call_id, sha256, card_id, score, passed, needs_review, is_fatal in rows:
+        if call_id in done:  # an older scorecard of the same call
+            continue
+        done.add(call_id)
+        sample = bool(passed and not needs_review and sampled(sha256, sample_rate))
+        state = ReviewState.QUEUED if needs_review or sample else ReviewState.NOT_NEEDED
+        values = {"call_id": call_id, "scorecard_id": card_id, "state": state, "sampled": sample, "fatal": is_fatal}
+        inserted = session.scalar(
+            insert(Review)
+            .values(score=score, queued_at=utcnow(), version=1, **values)
+            .on_conflict_do_nothing(index_elements=["call_id"])
+            .returning(Review.id)
+        )
+        if inserted is not None and state == ReviewState.QUEUED:
+            queued += 1
+            append_event(
+                session,
+                actor="system",
+                action="review.queue",
+                object_type="call",
+                object_id=call_id,
+                call_id=call_id,
+                after={"sampled": sample, "fatal": is_fatal, "score": score},
+            )
+    return queued
+
+
+@dataclass(frozen=True)
+class QueueFilter:
+    branch: str | None = None
+    agent_id: str | None = None
+    category: str | None = None
+    rule_id: str | None = None
+    date_from: datetime | None = None
+    date_to: datetime | None = None
+    sampled: bool | None = None
+    status: ReviewState | None = None
+
+
+def _queue_query(user: User, filters: QueueFilter, now: datetime) -> Any:
+    claimable = or_(
+        Review.state == ReviewState.QUEUED, (Review.state == ReviewState.CLAIMED) & (Review.lease_until < now)
+    )
+    query = select(Review, Call).join(Call, Call.id == Review.call_id).where(visible(user))
+    if filters.status is None or filters.status == ReviewState.QUEUED:
+        query = query.where(claimable)
+    elif filters.status == ReviewState.CLAIMED:
+        query = query.where(Review.state == ReviewState.CLAIMED, Review.lease_until >= now)
+    else:
+        query = query.where(Review.state == filters.status)
+    for column, value in ((Call.branch, filters.branch), (Call.agent_id, filters.agent_id)):
+        if value is not None:
+            query = query.where(column == value)
+    if filters.sampled is not None:
+        query = query.where(Review.sampled.is_(filters.sampled))
+    if filters.date_from is not None:
+        query = query.where(Call.call_time >= filters.date_from)
+    if filters.date_to is not None:
+        query = query.where(Call.call_time < filters.date_to)
+    if filters.category is not None or filters.rule_id is not None:
+        finding = exists().where(
+            FindingRow.scorecard_id == Review.scorecard_id, FindingRow.verdict.in_(("fail", "uncertain"))
+        )
+        if filters.category is not None:
+            finding = finding.where(FindingRow.category == filters.category)
+        if filters.rule_id is not None:
+            finding = finding.where(FindingRow.rule_id == filters.rule_id)
+        query = query.where(finding)
+    return query
+
+
+def _priority(now: datetime, aging_hours: float) -> tuple[Any, ...]:
+    # Fatal first; a call waiting longer than the aging time joins them, so a clean-looking call is never starved.
+    aged = Review.queued_at < now - timedelta(hours=aging_hours)
+    tier = case((Review.fatal | aged, 0), else_=1)
+    return (tier, Review.score, Review.queued_at, Review.id)
+
+
+def queue_item(review: Review, call: Call) -> dict[str, Any]:
+    return {
+        "call_id": call.id,
+        "state": str(review.state),
+        "sampled": review.sampled,
+        "fatal": review.fatal,
+        "score": review.score,
+        "queued_at": review.queued_at.isoformat(),
+        "branch": call.branch,
+        "agent_id": call.agent_id,
+        "call_time": call.call_time.isoformat() if call.call_time else None,
+        "version": review.version,
+        "lease_until": review.lease_until.isoformat() if review.lease_until and review.state == "claimed" else None,
+    }
+
+
+def list_queue(
+    session: Session, *, user: User, filters: QueueFilter, aging_hours: float, page: int, per_page: int
+) -> dict[str, Any]:
+    now = utcnow()
+    query = _queue_query(user, filters, now)
+    counted = query.with_only_columns(
+        func.count(),
+        func.coalesce(func.sum(case((Review.fatal, 1), else_=0)), 0),
+        func.coalesce(func.sum(case((Review.sampled, 1), else_=0)), 0),
+    ).order_by(None)
+    total, fatal, sampled_count = session.execute(counted).one()
+    rows = session.execute(query.order_by(*_priority(now, aging_hours)).limit(per_page).offset((page - 1) * per_page))
+    return {
+        "items": [queue_item(review, call) for review, call in rows],
+        "page": page,
+        "per_page": per_page,
+        "counts": {"total": total, "fatal": fatal, "sampled": sampled_count},
+    }
+
+
+def claim_next(
+    session: Session, *, user: User, filters: QueueFilter, aging_hours: float, lease_minutes: int
+) -> Review | None:
+    """The caller's next call, leased to them; None when the queue (within the filters) is empty."""
+    now = utcnow()
+    query = _queue_query(user, QueueFilter(**{**filters.__dict__, "status": None}), now).with_only_columns(Review.id)
+    query = query.order_by(*_priority(now, aging_hours)).limit(1)
+    postgres = session.get_bind().dialect.name == "postgresql"
+    for _ in range(5):  # SQLite: a lost compare-and-set (another claimer between select and update) tries again
+        review_id = session.scalar(query.with_for_update(skip_locked=True, of=Review) if postgres else query)
+        if review_id is None:
+            return None
+        claimable = or_(
+            Review.state == ReviewState.QUEUED, (Review.state == ReviewState.CLAIMED) & (Review.lease_until < now)
+        )
+        result: Any = session.execute(
+            update(Review)
+            .where(Review.id == review_id, claimable)
+            .values(
+                state=ReviewState.CLAIMED,
+                lease_holder=user.id,
+                lease_until=now + timedelta(minutes=lease_minutes),
+                version=Review.version + 1,
+            )
+        )
+        if result.rowcount == 1:
+            review = session.get_one(Review, review_id, populate_existing=True)
+            append_event(
+                session,
+                actor=user.name,
+                action="review.claim",
+                object_type="call",
+                object_id=review.call_id,
+                call_id=review.call_id,
+                after={"lease_until": review.lease_until, "version": review.version},
+            )
+            return review
+    return None
+
+
+def review_for(session: Session, *, user: User, call_id: int, lock: bool = False) -> Review:
+    query = select(Review).join(Call, Call.id == Review.call_id).where(Review.call_id == call_id, visible(user))
+    if lock and session.get_bind().dialect.name == "postgresql":
+        query = query.with_for_update(of=Review)
+    review = session.scalar(query)
+    if review is None:
+        if session.scalar(select(Call.id).where(Call.id == call_id, visible(user))) is None:
+            raise NotFound(f"call {call_id}: no such call")
+        raise Conflict(f"call {call_id} is not in the review queue (not scored yet, or not flagged)")
+    return review
+
+
+def _holds(review: Review, user: User, now: datetime) -> bool:
+    return (
+        review.state == ReviewState.CLAIMED
+        and review.lease_holder == user.id
+        and review.lease_until is not None
+        and as_utc(review.lease_until) >= now
+    )
+
+
+def as_utc(at: datetime) -> datetime:
+    # SQLite gives back naive UTC times.
+    return at if at.tzinfo else at.replace(tzinfo=UTC)
+
+
+def release(session: Session, *, user: User, call_id: int) -> Review:
+    """Hand a claimed call back to the queue: the holder, or a senior supervisor taking it over."""
+    review = review_for(session, user=user, call_id=call_id, lock=True)
+    now = utcnow()
+    if not _holds(review, user, now) and not (
+        user.role == UserRole.SENIOR_SUPERVISOR and review.state == ReviewState.CLAIMED
+    ):
+        raise Conflict(f"call {call_id}: you do not hold its lease")
+    before = {"lease_holder": review.lease_holder, "version": review.version}
+    review.state, review.lease_holder, review.lease_until = ReviewState.QUEUED, None, None
+    review.version += 1
+    session.flush()
+    append_event(
+        session,
+        actor=user.name,
+        action="review.release",
+        object_type="call",
+        object_id=call_id,
+        call_id=call_id,
+        before=before,
+        after={"version": review.version},
+    )
+    return review
+
+
+def renew(session: Session, *, user: User, call_id: int, lease_minutes: int) -> Review:
+    review = review_for(session, user=user, call_id=call_id, lock=True)
+    now = utcnow()
+    if not _holds(review, user, now):
+        raise Conflict(f"call {call_id}: you do not hold its lease (it may have expired: claim again)")
+    review.lease_until = now + timedelta(minutes=lease_minutes)
+    session.flush()
+    return review
+
+
+@dataclass(frozen=True)
+class FindingDecision:
+    finding_id: int
+    verdict: Literal["confirm", "reject"]
+    reason: str
+
+
+@dataclass(frozen=True)
+class NewFinding:
+    category: str
+    note: str
+    rule_id: str | None = None
+    start: float | None = None
+    end: float | None = None
+
+
+def submit_review(
+    session: Session,
+    *,
+    user: User,
+    call_id: int,
+    version: int,
+    decision: Literal["pass", "fail"],
+    comment: str,
+    findings: list[FindingDecision],
+    added: list[NewFinding],
+) -> Review:
+    review = review_for(session, user=user, call_id=call_id, lock=True)
+    if version != review.version:
+        raise Conflict(
+            f"call {call_id} changed since you read it (your version {version}, now {review.version}): reload it"
+        )
+    if not _holds(review, user, utcnow()):
+        raise Conflict(f"call {call_id}: only the holder of its lease may review it; claim it first")
+    known = set(session.scalars(select(FindingRow.id).where(FindingRow.scorecard_id == review.scorecard_id)))
+    _check_findings(findings, added, known)
+    row = ReviewDecision(review_id=review.id, reviewer_id=user.id, decision=decision, comment=comment)
+    session.add(row)
+    session.flush()
+    session.add_all(
+        FindingVerdict(decision_id=row.id, finding_id=f.finding_id, verdict=f.verdict, reason=f.reason)
+        for f in findings
+    )
+    session.add_all(AddedFinding(decision_id=row.id, **a.__dict__) for a in added)
+    before = {"state": str(review.state), "decision": review.decision, "version": review.version}
+    review.state, review.decision, review.reviewed_at = ReviewState.REVIEWED, decision, utcnow()
+    review.lease_holder, review.lease_until = None, None
+    review.version += 1
+    session.flush()
+    after = {
+        "state": "reviewed",
+        "decision": decision,
+        "comment": comment,
+        "version": review.version,
+        "findings": [f.__dict__ for f in findings],
+        "added": [a.__dict__ for a in added],
+    }
+    append_event(
+        session,
+        actor=user.name,
+        action="review.submit",
+        object_type="call",
+        object_id=call_id,
+        call_id=call_id,
+        before=before,
+        after=after,
+    )
+    return review
+
+
+def _check_findings(findings: list[FindingDecision], added: list[NewFinding], known: set[int]) -> None:
+    ids = [f.finding_id for f in findings]
+    if len(set(ids)) != len(ids):
+        raise BadInput("a finding is decided twice")
+    unknown = sorted(set(ids) - known)
+    if unknown:
+        raise BadInput(f"finding(s) {', '.join(map(str, unknown))} are not this call's")
+    if any(f.verdict == "reject" and not f.reason.strip() for f in findings):
+        raise BadInput("rejecting a finding needs a reason")
+    if any(a.start is not None and a.end is not None and a.end < a.start for a in added):
+        raise BadInput("an added finding ends before it starts")
+
+
+def acknowledge(session: Session, *, user: User, call_id: int) -> Review:
+    review = review_for(session, user=user, call_id=call_id, lock=True)
+    if review.state not in (ReviewState.REVIEWED, ReviewState.RULED):
+        raise Conflict(f"call {call_id} has not been reviewed yet")
+    if review.acknowledged_at is None:
+        review.acknowledged_at = utcnow()
+        review.version += 1
+        session.flush()
+        append_event(
+            session,
+            actor=user.name,
+            action="review.acknowledge",
+            object_type="call",
+            object_id=call_id,
+            call_id=call_id,
+            after={"version": review.version},
+        )
+    return review
+
+
+def reassign(session: Session, *, user: User, call_id: int, to_name: str, lease_minutes: int) -> Review:
+    """A senior supervisor hands a queued or claimed call to a named reviewer, with a fresh lease."""
+    if user.role != UserRole.SENIOR_SUPERVISOR:
+        raise Forbidden("only a senior supervisor reassigns calls")
+    review = review_for(session, user=user, call_id=call_id, lock=True)
+    if review.state not in OPEN_STATES:
+        raise Conflict(f"call {call_id} is {review.state}: only a queued or claimed call can be reassigned")
+    target = session.scalar(select(User).where(User.name == to_name, User.disabled.is_(False)))
+    if target is None or target.role not in (UserRole.SUPERVISOR, UserRole.SENIOR_SUPERVISOR):
+        raise NotFound(f"{to_name!r}: no active supervisor of that name")
+    if session.scalar(select(Call.id).where(Call.id == call_id, visible(target))) is None:
+        raise Conflict(f"call {call_id} is outside {to_name}'s branches")
+    before = {"lease_holder": review.lease_holder, "state": str(review.state), "version": review.version}
+    review.state, review.lease_holder = ReviewState.CLAIMED, target.id
+    review.lease_until = utcnow() + timedelta(minutes=lease_minutes)
+    review.version += 1
+    session.flush()
+    append_event(
+        session,
+        actor=user.name,
+        action="review.reassign",
+        object_type="call",
+        object_id=call_id,
+        call_id=call_id,
+        before=before,
+        after={"lease_holder": target.id, "to": target.name, "version": review.version},
+    )
+    return review

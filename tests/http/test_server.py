@@ -1,0 +1,104 @@
+"""`callqa serve` as a real uvicorn process: 50 concurrent claimers over HTTP, each call claimed exactly once;
+and the refusal to serve without a signing key."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections import Counter
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import httpx
+import pytest
+from sqlalchemy.orm import Session, sessionmaker
+
+from api.services.users import add_user, create_api_key
+from api.store.models import UserRole
+from tests.http.conftest import SECRET, Seed, finding, scorecard
+
+CALLQA = [str(Path(sys.executable).parent / "callqa")]
+CLAIMERS = 50
+CALLS = 30
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@pytest.fixture
+def server(db_url: str, sessions: sessionmaker[Session], tmp_path: Path) -> Iterator[str]:
+    port = _free_port()
+    env = {**os.environ, "CALLQA_DATABASE_URL": db_url, "CALLQA_SECRET_KEY": SECRET, "CALLQA_SAMPLE_RATE": "0"}
+    log = (tmp_path / "server.log").open("w")
+    process = subprocess.Popen([*CALLQA, "serve", "--port", str(port)], env=env, stdout=log, stderr=log)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(200):
+            try:
+                if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
+                    break
+            except httpx.TransportError:
+                time.sleep(0.1)
+        else:
+            pytest.fail(f"the server did not start: {(tmp_path / 'server.log').read_text()}")
+        yield base
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+        log.close()
+        errors = (tmp_path / "server.log").read_text()
+        assert "Traceback" not in errors, errors[-3000:]
+
+
+def test_fifty_concurrent_claimers_get_each_call_exactly_once(
+    server: str, seed: Seed, sessions: sessionmaker[Session]
+) -> None:
+    call_ids = {seed(scorecard(40 + n % 30, finding("greeting.opening"))) for n in range(CALLS)}
+    with sessions.begin() as session:
+        for n in range(CLAIMERS):
+            add_user(session, name=f"claimer{n}", role=UserRole.SUPERVISOR, password=None)
+        keys = [create_api_key(session, user_name=f"claimer{n}").key for n in range(CLAIMERS)]
+
+    def claim_all(key: str) -> list[int]:
+        won = []
+        with httpx.Client(base_url=server, headers={"X-API-Key": key}, timeout=60) as http:
+            while (response := http.post("/api/queue/claim")).status_code == 200:
+                won.append(response.json()["call_id"])
+            assert response.status_code == 204, response.text
+        return won
+
+    with ThreadPoolExecutor(CLAIMERS) as pool:
+        results = list(pool.map(claim_all, keys))
+    claimed = Counter(call_id for won in results for call_id in won)
+    assert set(claimed) == call_ids and set(claimed.values()) == {1}
+    metrics = httpx.get(f"{server}/metrics").text
+    assert 'callqa_http_requests_total{method="POST",route="/api/queue/claim",status="200"} 30.0' in metrics
+
+
+def test_serve_refuses_to_start_without_a_signing_key(db_url: str, sessions: sessionmaker[Session]) -> None:
+    env = {k: v for k, v in os.environ.items() if k != "CALLQA_SECRET_KEY"}
+    result = subprocess.run(
+        [*CALLQA, "serve", "--port", "1"],
+        env={**env, "CALLQA_DATABASE_URL": db_url},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 2 and "CALLQA_SECRET_KEY is not set" in result.stderr
+    short = subprocess.run(
+        [*CALLQA, "serve"],
+        env={**env, "CALLQA_DATABASE_URL": db_url, "CALLQA_SECRET_KEY": "short"},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert (
+        short.returncode == 2 and "CALLQA_SECRET_KEY" in short.stderr and "short" not in short.stderr.split(":", 2)[-1]
+    )
