@@ -15,6 +15,7 @@ from api.config import Settings
 from api.http.deps import ReviewSync
 from api.http.errors import install as install_errors
 from api.http.routes import appeals, auth, calls, ops, queue
+from api.web import mount as mount_pages
 from api.worker.local import Processor
 
 
@@ -65,6 +66,7 @@ def create_app(
     install_errors(app)
     for module in (auth, queue, calls, appeals, ops):
         app.include_router(module.router, responses=ERROR_RESPONSES)
+    mount_pages(app)
     return app
 
 

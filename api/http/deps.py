@@ -22,6 +22,11 @@ from api.services.users import active_user, user_by_api_key
 from api.store.models import ScorecardRow, User, utcnow
 
 ALGORITHM = "HS256"
+# The web pages keep the API's token in this HttpOnly cookie (see api/web).
+SESSION_COOKIE = "callqa_session"
+# The cookie authenticates reads only: a state-changing API call still needs the bearer token or an API key, so a
+# cross-site form cannot act through the cookie (the pages' own forms check a CSRF token instead).
+COOKIE_METHODS = frozenset({"GET", "HEAD"})
 oauth2 = OAuth2PasswordBearer(tokenUrl="/api/auth/token", auto_error=False)
 api_key_header = APIKeyHeader(name="X-API-Key", auto_error=False)
 
@@ -88,6 +93,8 @@ def get_current_user(
     api_key: Annotated[str | None, Depends(api_key_header)],
 ) -> User:
     # A short read of its own, in the same worker-thread dispatch: the route's transaction starts only in the route.
+    if not token and not api_key and request.method in COOKIE_METHODS:
+        token = request.cookies.get(SESSION_COOKIE)
     with request.app.state.sessions() as session:
         return _authenticate(request, session, token, api_key)
 
