@@ -96,10 +96,10 @@ def get_current_user(
     if not token and not api_key and request.method in COOKIE_METHODS:
         token = request.cookies.get(SESSION_COOKIE)
     with request.app.state.sessions() as session:
-        return _authenticate(request, session, token, api_key)
+        return user_from_credentials(request, session, token, api_key)
 
 
-def _authenticate(request: Request, session: Session, token: str | None, api_key: str | None) -> User:
+def user_from_credentials(request: Request, session: Session, token: str | None, api_key: str | None) -> User:
     if api_key:
         return user_by_api_key(session, key=api_key)
     if not token:

@@ -25,7 +25,7 @@ def error_response(status: int, code: str, detail: str, headers: dict[str, str] 
     return JSONResponse({"error": code, "detail": detail}, status_code=status, headers=headers)
 
 
-def _callqa_error(request: Request, exc: Exception) -> JSONResponse:
+def callqa_error_response(request: Request, exc: Exception) -> JSONResponse:
     status, code = next((STATUS[kind] for kind in type(exc).__mro__ if kind in STATUS), (400, "error"))
     headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
     return error_response(status, code, str(exc), headers)
@@ -46,6 +46,6 @@ def _http_error(request: Request, exc: Exception) -> JSONResponse:
 
 
 def install(app: FastAPI) -> None:
-    app.add_exception_handler(CallqaError, _callqa_error)
+    app.add_exception_handler(CallqaError, callqa_error_response)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(HTTPException, _http_error)

@@ -14,9 +14,9 @@ from fastapi.staticfiles import StaticFiles
 from jinja2 import Environment, FileSystemLoader
 
 from api.errors import CallqaError, Forbidden, NotFound, Unauthorized
-from api.http.deps import SESSION_COOKIE, CallId, Router, SessionDep, SettingsDep, _authenticate, issue_token
+from api.http.deps import SESSION_COOKIE, CallId, Router, SessionDep, SettingsDep, issue_token, user_from_credentials
 from api.http.errors import STATUS
-from api.http.errors import _callqa_error as api_error
+from api.http.errors import callqa_error_response as api_error
 from api.services.history import review_state
 from api.services.queries import show_call
 from api.services.reviews import QueueFilter, claim_next, list_queue
@@ -62,7 +62,7 @@ def page_user(request: Request) -> User:
         raise LoginRequired
     with request.app.state.sessions() as session:
         try:
-            return _authenticate(request, session, token, None)
+            return user_from_credentials(request, session, token, None)
         except Unauthorized:
             raise LoginRequired from None
 
