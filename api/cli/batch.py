@@ -24,7 +24,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextC
 from rich.table import Table
 from sqlalchemy.orm import Session, sessionmaker
 
-from api.cli.common import WorkersOption, phrasebook_or_exit, settings_or_exit, store_or_exit
+from api.cli.common import WorkersOption, phrasebook_or_exit, settings_or_exit, store_or_exit, worker_count
 from api.cli.output import ExitCode, err, error, fail, out, plain, warning, write_json_line
 from api.config import Settings
 from api.errors import ConfigError
@@ -43,7 +43,7 @@ from api.services.calls import (
 from api.services.process import Outcome, Result, Work, finish_call, start_call
 from api.services.versions import Versions, current_versions
 from api.store import DatabaseClock
-from api.worker import TranscriberPool, default_workers
+from api.worker import TranscriberPool
 from scoring import Phrasebook, PhrasebookError
 from transcribe import ModelError, TranscribeError, Transcript
 
@@ -252,8 +252,8 @@ class _Run:
     def transcribe(self, call_ids: list[int], settings: Settings, workers: int | None) -> None:
         if not call_ids:
             return
-        count = min(workers or settings.workers or default_workers(), len(call_ids))
         claimed: deque[Work] = deque()
+        count = worker_count(workers, settings, len(call_ids))
         with TranscriberPool(settings.transcribe_options(), workers=count) as pool:
             for _path, outcome in pool.transcribe(self._claimed(call_ids, claimed)):
                 if isinstance(outcome, ModelError):

@@ -36,15 +36,22 @@ def phrasebook_or_exit() -> Phrasebook:
         fail(str(exc), ExitCode.CONFIG)
 
 
+def worker_count(requested: int | None, settings: Settings, jobs: int | None = None) -> int:
+    """Local transcription processes: `--workers`, else CALLQA_WORKERS, else one per core; never more than jobs."""
+    count = requested or settings.workers or default_workers()
+    return count if jobs is None else min(count, jobs)
+
+
 def transcribe_all(files: Sequence[Path], workers: int | None) -> Iterator[tuple[Path, Transcript | TranscribeError]]:
     """(path, transcript or that file's error) in input order; exits with CONFIG when the model is unusable,
     since every other file would fail the same way."""
     if not files:
         return
     settings = settings_or_exit()
-    count = min(workers or settings.workers or default_workers(), len(files))
     try:
-        with TranscriberPool(settings.transcribe_options(), workers=count) as pool:
+        with TranscriberPool(
+            settings.transcribe_options(), workers=worker_count(workers, settings, len(files))
+        ) as pool:
             for path, outcome in pool.transcribe(files):
                 if isinstance(outcome, ModelError):
                     raise outcome

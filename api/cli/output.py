@@ -27,7 +27,7 @@ out = Console(highlight=False, markup=False, emoji=False)
 err = Console(stderr=True, highlight=False, markup=False, emoji=False)
 
 
-def one_line(text: str) -> str:
+def escape_controls(text: str) -> str:
     r"""`text` with control characters (newline, tab, escape…) shown as `\n`, `\t`, `\x1b`: a newline in a file
     name must not split an error line, and an escape sequence must not drive the user's terminal."""
     if text.isprintable():
@@ -43,15 +43,15 @@ def _visible(ch: str) -> str:
 
 def plain(text: str, style: str = "") -> Text:
     """User data as a table cell or message: never markup, never two lines for one value."""
-    return Text(one_line(text), style=style)
+    return Text(escape_controls(text), style=style)
 
 
 def error(message: str) -> None:
-    err.print(Text.assemble(("error:", "red"), " ", one_line(message)), soft_wrap=True)
+    err.print(Text.assemble(("error:", "red"), " ", escape_controls(message)), soft_wrap=True)
 
 
 def warning(message: str) -> None:
-    err.print(Text.assemble(("warning:", "yellow"), " ", one_line(message)), soft_wrap=True)
+    err.print(Text.assemble(("warning:", "yellow"), " ", escape_controls(message)), soft_wrap=True)
 
 
 def fail(message: str, code: ExitCode) -> NoReturn:

@@ -7,12 +7,11 @@ from typing import Annotated
 
 import typer
 
-from api.cli.common import phrasebook_or_exit, settings_or_exit, store_or_exit
+from api.cli.common import phrasebook_or_exit, settings_or_exit, store_or_exit, worker_count
 from api.cli.output import ExitCode, fail, warning
 from api.config import MIN_SECRET_CHARS
 from api.services.versions import current_versions
 from api.worker.local import LocalProcessor, pool_transcriber
-from api.worker.pool import default_workers
 
 
 def serve(
@@ -43,7 +42,7 @@ def serve(
     book = phrasebook_or_exit()
     versions = current_versions(settings.transcribe_options(), settings.phrasebooks_dir)
     # The model loads at the first upload, in the pool's processes: the API answers at once.
-    transcriber = pool_transcriber(settings.transcribe_options(), settings.workers or default_workers())
+    transcriber = pool_transcriber(settings.transcribe_options(), worker_count(None, settings))
     processor = LocalProcessor(sessions, transcriber=transcriber, book=book, versions=versions)
     app = create_app(settings=settings, sessions=sessions, secret=secret, processor=processor)
     try:
