@@ -130,6 +130,9 @@ class Clause(_Strict):
 class Negation(_Strict):
     phrases: list[str] = Field(min_length=1)
     before_chars: int = Field(6, ge=0, le=30, description="a negation ending this close before a hit cancels it")
+    after_chars: int = Field(
+        0, ge=0, le=30, description="a refutation starting this close after a hit cancels it (“保本的说法是不对的”)"
+    )
 
 
 class ConceptSpec(_Strict):

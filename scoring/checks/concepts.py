@@ -1,7 +1,8 @@
 """Concept rules: ideas said in many words. A concept is a list of phrases (matched as everywhere: text, same pinyin,
 fuzzy for long ones); a spec holds when any clause holds, a clause being concepts heard together in one turn within
 some characters of each other (AND), with none of its excluded concepts near them (NOT). A negation just before a
-hit ("不能保证", "没有保本", "谁也不敢说") cancels it: "不能保证收益" is no guarantee."""
+hit ("不能保证", "没有保本", "谁也不敢说") cancels it: "不能保证收益" is no guarantee; so does a refutation just after
+it ("保本这个说法是不准确的")."""
 
 from __future__ import annotations
 
@@ -120,7 +121,9 @@ def _hits(spec: ConceptSpec, name: str, indices: list[int], ctx: Context) -> lis
     """Every exact or same-pinyin hit of a concept's phrases in the turns, minus excused and negated ones. Rules
     sharing a concept (YAML anchors) share the work: equal concept, negation and turns give equal hits."""
     concept = spec.concepts[name]
-    negation = tuple((tuple(n.phrases), n.before_chars) for n in spec.negation) if concept.negatable else ()
+    negation = (
+        tuple((tuple(n.phrases), n.before_chars, n.after_chars) for n in spec.negation) if concept.negatable else ()
+    )
     key = (
         tuple(concept.phrases),
         tuple(concept.exceptions),
@@ -161,6 +164,8 @@ def _negated(spec: ConceptSpec, hit: Hit, ctx: Context) -> bool:
         for phrase in negation.phrases:
             for neg in ctx._exact_in_turn(phrase, hit.segment):
                 if neg.start < hit.start and hit.start - negation.before_chars <= neg.end <= hit.end:
+                    return True
+                if negation.after_chars and hit.end <= neg.start <= hit.end + negation.after_chars:
                     return True
     return False
 
