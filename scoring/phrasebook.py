@@ -133,6 +133,9 @@ class Negation(_Strict):
     after_chars: int = Field(
         0, ge=0, le=30, description="a refutation starting this close after a hit cancels it (“保本的说法是不对的”)"
     )
+    exceptions: list[str] = Field(
+        default_factory=list, description="longer phrases in which a negation scopes nothing (“不会的,” as a reply)"
+    )
 
 
 class ConceptSpec(_Strict):
@@ -159,6 +162,7 @@ class ConceptSpec(_Strict):
         fields |= {f"{prefix}concepts.{name}.exceptions": c.exceptions for name, c in self.concepts.items()}
         for number, negation in enumerate(self.negation):
             fields[f"{prefix}negation.{number}.phrases"] = negation.phrases
+            fields[f"{prefix}negation.{number}.exceptions"] = negation.exceptions
         return fields
 
 

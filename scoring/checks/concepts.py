@@ -122,7 +122,9 @@ def _hits(spec: ConceptSpec, name: str, indices: list[int], ctx: Context) -> lis
     sharing a concept (YAML anchors) share the work: equal concept, negation and turns give equal hits."""
     concept = spec.concepts[name]
     negation = (
-        tuple((tuple(n.phrases), n.before_chars, n.after_chars) for n in spec.negation) if concept.negatable else ()
+        tuple((tuple(n.phrases), n.before_chars, n.after_chars, tuple(n.exceptions)) for n in spec.negation)
+        if concept.negatable
+        else ()
     )
     key = (
         tuple(concept.phrases),
@@ -163,6 +165,8 @@ def _negated(spec: ConceptSpec, hit: Hit, ctx: Context) -> bool:
     for negation in spec.negation:
         for phrase in negation.phrases:
             for neg in ctx._exact_in_turn(phrase, hit.segment):
+                if negation.exceptions and ctx._excused(neg, negation.exceptions):
+                    continue
                 if neg.start < hit.start and hit.start - negation.before_chars <= neg.end <= hit.end:
                     return True
                 if negation.after_chars and hit.end <= neg.start <= hit.end + negation.after_chars:
