@@ -333,6 +333,10 @@ class ResponseLatency(_Rule):
 class Interruption(_Rule):
     kind: Literal[RuleKind.INTERRUPTION]
     min_overlap_ms: int = Field(gt=0)
+    cut_off_within_ms: int | None = Field(
+        None, ge=0, description="an agent turn starting this soon after a client turn left unfinished cuts it off"
+    )
+    cut_off_marks: list[str] = Field(default_factory=list, description="how an unfinished turn ends (“……”)")
 
 
 class SpeechRate(_Rule):

@@ -112,7 +112,32 @@ def interruption(rule: Interruption, ctx: Context) -> Finding:
                         a_start,
                         a_start + overlap,
                     )
+    cut_off = _cut_off(rule, ctx)
+    if cut_off is not None:
+        return cut_off
     return ctx.finding(rule, Verdict.PASS, f"the agent never talked over the client for {rule.min_overlap_ms} ms")
+
+
+def _cut_off(rule: Interruption, ctx: Context) -> Finding | None:
+    """An agent turn that starts the instant a client turn breaks off unfinished (“然后他们说……”): the client was
+    stopped mid-sentence, though the two never spoke at once."""
+    if rule.cut_off_within_ms is None or not rule.cut_off_marks:
+        return None
+    latch = rule.cut_off_within_ms / 1000
+    marks = tuple(rule.cut_off_marks)
+    segments = sorted(ctx.transcript.segments, key=lambda s: s.start)
+    for previous, current in itertools.pairwise(segments):
+        latched = previous.role == "client" and current.role == "agent" and current.start - previous.end <= latch
+        if latched and previous.text.rstrip().endswith(marks):
+            return ctx.finding(
+                rule,
+                Verdict.FAIL,
+                f"agent started at {current.start:.1f} s as the client broke off unfinished "
+                f"(“…{previous.text.rstrip()[-12:]}”)",
+                current.start,
+                current.end,
+            )
+    return None
 
 
 def unanswered_question(rule: UnansweredQuestion, ctx: Context) -> Finding:
