@@ -263,6 +263,9 @@ class PhraseAfterAnchor(_Rule):
     revoked_by: list[str] = Field(
         default_factory=list, description="said after the follow-up, these take it back (“听听就行,别当回事”)"
     )
+    contradicted_by: ConceptSpec | None = Field(
+        None, description="heard from `role` anywhere in the call, no follow-up stands (a promise of returns)"
+    )
     match: Match = Match()
 
     def phrase_fields(self) -> dict[str, list[str]]:
@@ -276,6 +279,8 @@ class PhraseAfterAnchor(_Rule):
             fields |= self.anchor.concept.phrase_fields("anchor.concept.")
         if self.accept is not None:
             fields |= self.accept.phrase_fields("accept.")
+        if self.contradicted_by is not None:
+            fields |= self.contradicted_by.phrase_fields("contradicted_by.")
         return fields
 
 

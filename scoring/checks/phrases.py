@@ -68,6 +68,13 @@ def regex_absent(rule: RegexAbsent, ctx: Context) -> Finding:
 
 
 def phrase_after_anchor(rule: PhraseAfterAnchor, ctx: Context) -> Finding:
+    if rule.contradicted_by is not None:
+        # a warning cannot stand beside a promise of returns: the promise is what the client takes away
+        found = concepts.heard(rule.contradicted_by, ctx.turns(rule.role), ctx)
+        if found is not None:
+            hit, clause = found
+            evidence = f"{ctx.describe(hit)} ({' × '.join(clause.all_of)}): a promise no warning can stand beside"
+            return ctx.fail_or_doubt(rule, evidence, ctx.turns(rule.role), hit=hit)
     anchor = rule.anchor
     turns = ctx.turns(anchor.role)
     triggers = ctx.find(anchor.phrases, turns, anchor.match, exceptions=anchor.exceptions) if anchor.phrases else []
