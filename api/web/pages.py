@@ -45,7 +45,8 @@ HERE = Path(__file__).parent
 CSRF_COOKIE = "callqa_csrf"
 TEMPLATES = Environment(loader=FileSystemLoader(HERE / "templates"), autoescape=True)
 ROLE_LABELS = {"agent": "坐席", "client": "客户"}
-VERDICT_LABELS = {"fail": "不合格", "pass": "合格", "uncertain": "待定", "not_applicable": "不适用"}
+FLAGGED = ("fail", "uncertain")  # the machine's findings a reviewer confirms or rejects
+VERDICT_LABELS = {"fail": "不合格", "pass": "合格", "uncertain": "待定", "na": "不适用"}
 
 router = Router(include_in_schema=False)
 
@@ -386,6 +387,8 @@ def _call_page(
         roles=ROLE_LABELS,
         verdicts=VERDICT_LABELS,
         categories=CATEGORY_LABELS,
+        flagged=[f for f in call["findings"] if f["verdict"] in FLAGGED],
+        others=[f for f in call["findings"] if f["verdict"] not in FLAGGED],
         rule_ids=sorted({f["rule_id"] for f in call["findings"]}),
         message=message,
         changes=changes or [],
