@@ -4,13 +4,17 @@ page), roles, queue filters and the lease buttons; and the player's precomputed 
 from __future__ import annotations
 
 import re
+import wave
 from pathlib import Path
 
+import numpy as np
+import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from api.http.deps import SESSION_COOKIE
+from api.services.peaks import compute_peaks
 from api.store.models import WaveformPeaks
 from tests.http.conftest import PASSWORD, Seed, finding, login, scorecard
 
@@ -226,3 +230,22 @@ def test_peaks_are_computed_on_first_view_then_read_from_the_store(
     response = client.get(f"/api/calls/{unreadable}/peaks", headers=headers)
     assert response.status_code == 404 and response.json()["error"] == "not_found"
     assert client.get(f"/api/calls/{call_id}/peaks", headers=login(client, "agent8")).status_code == 404
+
+
+def test_peaks_keep_each_channel_and_the_loudest_sample_of_each_hundredth_of_a_second(tmp_path: Path) -> None:
+    rate = 8000
+    t = np.arange(int(1.5 * rate)) / rate
+    left = np.where(t < 1.0, 0.5 * np.sin(2 * np.pi * 440 * t), 0.0)  # a tone, then silence
+    right = np.where(t >= 1.0, 0.25, 0.0)  # silence, then a constant quarter
+    path = tmp_path / "two.wav"
+    with wave.open(str(path), "wb") as out:
+        out.setnchannels(2)
+        out.setsampwidth(2)
+        out.setframerate(rate)
+        out.writeframes((np.stack([left, right], axis=1) * 32767).astype("<i2").tobytes())
+    peaks = compute_peaks(str(path))
+    assert peaks.rate == 100 and peaks.duration == pytest.approx(1.5)
+    first, second = (np.frombuffer(channel, dtype=np.uint8) for channel in peaks.channels)
+    assert len(first) == len(second) == 150
+    assert first[:100].min() >= 125 and first[:100].max() <= 128 and first[101:].max() == 0
+    assert second[:100].max() == 0 and set(second[101:]) == {64}
