@@ -124,6 +124,7 @@ def test_supervisor_claims_plays_seeks_rejects_a_finding_and_submits(server: str
     page = _log_in(browser, server, "sup")
     before = _queued(page)
     assert len(before) == NEEDING_REVIEW
+    assert page.evaluate("document.documentElement.scrollWidth") <= 1280  # no layout break at 1280×800
     audio_requests: list[Request] = []
     page.on("request", lambda r: audio_requests.append(r) if r.url.endswith("/audio") else None)
 
@@ -137,6 +138,7 @@ def test_supervisor_claims_plays_seeks_rejects_a_finding_and_submits(server: str
     assert audio_requests and all(r.headers.get("range", "").startswith("bytes=") for r in audio_requests)
     assert page.locator("#player >> [part~='region']").count() >= page.locator("#findings .finding").count() > 0
     assert "锁定剩余" in page.inner_text("#lease")
+    assert page.evaluate("document.documentElement.scrollWidth") <= 1280
 
     page.locator("#transcript .line").nth(0).click()
     page.click("#play")
