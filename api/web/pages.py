@@ -327,14 +327,12 @@ def _finding_channel(finding: dict[str, Any], segments: list[dict[str, Any]], la
     it overlaps none: most rules judge the agent). -1 on a mono call: the whole waveform."""
     if len(lanes) < 2 or finding["start"] is None:
         return -1
-    start, end = finding["start"], finding["end"] if finding["end"] is not None else finding["start"]
+    start = finding["start"]
+    # A point finding (no end, or end == start) is a 10 ms span, so it overlaps the line it falls in.
+    end = max(finding["end"] if finding["end"] is not None else start, start + 0.01)
 
     def overlap(segment: dict[str, Any]) -> float:
-        return (
-            min(end, segment["end"]) - max(start, segment["start"])
-            if end > start
-            else (1.0 if segment["start"] <= start < segment["end"] else -1.0)
-        )
+        return float(min(end, segment["end"]) - max(start, segment["start"]))
 
     best = max(segments, key=overlap, default=None)
     role = best["role"] if best is not None and overlap(best) > 0 else "agent"
@@ -534,7 +532,6 @@ def renew_page(
     require_role(user, REVIEWERS, "hold calls")
     renew(session, user=user, call_id=call_id, lease_minutes=settings.lease_minutes)
     if request.headers.get("HX-Request") == "true":  # htmx swaps just the lease box
-        session.flush()
         lease = _lease(session, call_id=call_id, user=user)
         return render(request, "_lease.html", call_id=call_id, lease=lease, can_review=True, renewed=True)
     return RedirectResponse(f"/calls/{call_id}", status_code=303)

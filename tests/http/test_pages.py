@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from api.http.deps import SESSION_COOKIE
 from api.services.peaks import compute_peaks
 from api.store.models import WaveformPeaks
+from api.web.pages import _finding_channel, _lanes
 from tests.http.conftest import PASSWORD, Seed, finding, login, scorecard
 
 SAMPLE = Path(__file__).parents[2] / "samples" / "01_account_query_good.mp3"
@@ -249,3 +250,19 @@ def test_peaks_keep_each_channel_and_the_loudest_sample_of_each_hundredth_of_a_s
     assert len(first) == len(second) == 150
     assert first[:100].min() >= 125 and first[:100].max() <= 128 and first[101:].max() == 0
     assert second[:100].max() == 0 and set(second[101:]) == {64}
+
+
+def test_a_finding_goes_on_the_lane_of_the_speaker_it_concerns() -> None:
+    segments = [
+        {"role": "client", "channel": 0, "start": 0.0, "end": 2.0},
+        {"role": "agent", "channel": 1, "start": 2.0, "end": 6.0},
+        {"role": "client", "channel": 0, "start": 6.0, "end": 9.0},
+    ]
+    lanes = _lanes({"channels": 2}, segments)
+    assert lanes == ["client", "agent"]  # the agent was recorded on the right channel here
+    on = {"start": 5.0, "end": 8.5}  # mostly the client's line
+    assert _finding_channel(on, segments, lanes) == 0
+    assert _finding_channel({"start": 3.0, "end": None}, segments, lanes) == 1  # a point in the agent's line
+    assert _finding_channel({"start": 20.0, "end": 21.0}, segments, lanes) == 1  # no line: the agent's
+    assert _finding_channel({"start": None, "end": None}, segments, lanes) == -1
+    assert _finding_channel(on, segments, _lanes({"channels": 1}, segments)) == -1  # mono: the whole waveform
