@@ -39,7 +39,7 @@ from api.services.reviews import (
 )
 from api.services.scope import READERS, REVIEWERS, require_role, visible_call
 from api.services.users import authenticate
-from api.store.models import Review, ReviewState, User, utcnow
+from api.store.models import FindingRow, Review, ReviewState, User, utcnow
 
 HERE = Path(__file__).parent
 CSRF_COOKIE = "callqa_csrf"
@@ -416,7 +416,11 @@ def _seconds(value: str, label: str) -> float | None:
     return seconds
 
 
-def _review_input(form: ReviewForm, finding_id: list[str]) -> tuple[list[FindingDecision], list[NewFinding]]:
+def _review_input(
+    form: ReviewForm, finding_id: list[str], rule_categories: dict[str, str]
+) -> tuple[list[FindingDecision], list[NewFinding]]:
+    """The form's fields as the review service takes them. A missed finding names a rule (its category follows)
+    or a category alone; the page always offers one blank row, which is skipped."""
     decisions = []
     for raw in finding_id:
         fid = int(raw) if raw.isdigit() and len(raw) < 10 else 0
@@ -427,10 +431,12 @@ def _review_input(form: ReviewForm, finding_id: list[str]) -> tuple[list[Finding
             raise BadInput(f"finding {raw}: confirm or reject, not {verdict!r}")
     added = []
     for n, row in enumerate(form.added, 1):
+        if not row["category"] and row["rule_id"] in rule_categories:
+            row["category"] = rule_categories[row["rule_id"]]
         if not row["category"]:
             if row["note"] or row["rule_id"]:
-                raise BadInput(f"missed finding {n}: choose its category")
-            continue  # the blank row the page always offers
+                raise BadInput(f"missed finding {n}: choose its category (or one of this call's rules)")
+            continue
         if row["category"] not in CATEGORY_LABELS:
             raise BadInput(f"missed finding {n}: unknown category {row['category']!r}")
         start = _seconds(row["start"], f"missed finding {n} start")
@@ -495,7 +501,12 @@ def review_page(
     try:
         if decision not in ("pass", "fail"):
             raise BadInput("choose the call's result: 合格 or 不合格")
-        findings, added = _review_input(form, finding_id)
+        rules = session.execute(
+            select(FindingRow.rule_id, FindingRow.category)
+            .join(Review, Review.scorecard_id == FindingRow.scorecard_id)
+            .where(Review.call_id == call_id)
+        )
+        findings, added = _review_input(form, finding_id, {rule_id: category for rule_id, category in rules})
         submit_review(
             session,
             user=user,

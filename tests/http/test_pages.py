@@ -87,11 +87,11 @@ def test_reviewer_rejects_a_finding_adds_a_missed_one_and_decides(client: TestCl
         "finding_id": [str(first), str(second)],
         "verdict": ["reject", "confirm"],
         "reason": ["", ""],
-        "added_category": ["dead_air", ""],
-        "added_rule_id": ["", ""],
-        "added_start": ["12.5", ""],
-        "added_end": ["15", ""],
-        "added_note": ["长时间静音", ""],
+        "added_category": ["dead_air", "", ""],
+        "added_rule_id": ["", "forbidden.dont_know", ""],
+        "added_start": ["12.5", "3", ""],
+        "added_end": ["15", "", ""],
+        "added_note": ["长时间静音", "又说了一次", ""],
     }
     refused = client.post(f"/calls/{call_id}/review", data=form)
     assert refused.status_code == 422 and "rejecting a finding needs a reason" in refused.text
@@ -108,7 +108,14 @@ def test_reviewer_rejects_a_finding_adds_a_missed_one_and_decides(client: TestCl
         (second, "confirm", ""),
     }
     assert decided["added"] == [
-        {"rule_id": None, "category": "dead_air", "start": 12.5, "end": 15.0, "note": "长时间静音"}
+        {"rule_id": None, "category": "dead_air", "start": 12.5, "end": 15.0, "note": "长时间静音"},
+        {
+            "rule_id": "forbidden.dont_know",
+            "category": "forbidden_phrase",
+            "start": 3.0,
+            "end": None,
+            "note": "又说了一次",
+        },
     ]
     queue = client.get(f"/queue?done={call_id}").text
     assert f"已提交通话 #{call_id}" in queue and f'href="/calls/{call_id}"' not in queue
