@@ -54,10 +54,18 @@ document.addEventListener("DOMContentLoaded", async () => {
   const findings = [...document.querySelectorAll("#findings .finding")];
   let selected = -1;
 
+  const transcript = document.getElementById("transcript");
+  const keepInView = (line) => {
+    // Scrolls the transcript box only, never the page: the reviewer may be typing a reason elsewhere.
+    const top = line.offsetTop, bottom = top + line.offsetHeight;
+    if (top < transcript.scrollTop || bottom > transcript.scrollTop + transcript.clientHeight) {
+      transcript.scrollTop = top - transcript.clientHeight / 3;
+    }
+  };
   const highlight = (now) => {
     for (const line of lines) {
       const playing = now >= parseFloat(line.dataset.start) && now < parseFloat(line.dataset.end);
-      if (playing && !line.classList.contains("playing")) line.scrollIntoView({ block: "nearest" });
+      if (playing && !line.classList.contains("playing")) keepInView(line);
       line.classList.toggle("playing", playing);
       if (playing) line.setAttribute("aria-current", "true"); else line.removeAttribute("aria-current");
     }
