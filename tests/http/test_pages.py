@@ -14,10 +14,15 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from api.http.deps import SESSION_COOKIE
-from api.services.peaks import compute_peaks
+from api.ingest import CallMetadata
+from api.services.calls import audio_digest, register_file
+from api.services.peaks import compute_peaks, stored_peaks
+from api.services.process import Outcome, process_call
 from api.store.models import WaveformPeaks
 from api.web.pages import _finding_channel, _lanes
-from tests.http.conftest import PASSWORD, Seed, finding, login, scorecard
+from tests.http.conftest import PASSWORD, V1, Seed, finding, login, scorecard
+from tests.scoring.factory import book
+from tests.store.stand_ins import LoggingTranscriber
 
 SAMPLE = Path(__file__).parents[2] / "samples" / "01_account_query_good.mp3"
 
@@ -273,3 +278,28 @@ def test_a_finding_goes_on_the_lane_of_the_speaker_it_concerns() -> None:
     assert _finding_channel({"start": 20.0, "end": 21.0}, segments, lanes) == 1  # no line: the agent's
     assert _finding_channel({"start": None, "end": None}, segments, lanes) == -1
     assert _finding_channel(on, segments, _lanes({"channels": 1}, segments)) == -1  # mono: the whole waveform
+
+
+def test_processing_a_call_stores_its_peaks_and_unreadable_audio_still_gets_scored(
+    sessions: sessionmaker[Session], tmp_path: Path
+) -> None:
+    audio, junk = tmp_path / "real.mp3", tmp_path / "junk.mp3"
+    audio.write_bytes(SAMPLE.read_bytes())
+    junk.write_bytes(b"not audio at all" * 50)  # the stand-in transcriber does not mind; the peaks do
+    ids = []
+    for path in (audio, junk):
+        sha256, size = audio_digest(path)
+        with sessions.begin() as session:
+            ids.append(
+                register_file(session, path=str(path), sha256=sha256, size=size, metadata=CallMetadata(), cti=None)
+            )
+    transcriber = LoggingTranscriber(tmp_path / "log")
+    for call_id in ids:
+        result = process_call(
+            sessions, call_id=call_id, transcriber=transcriber, book=book(), versions=V1, worker_name="w"
+        )
+        assert result.outcome == Outcome.SCORED
+    with sessions() as session:
+        stored = stored_peaks(session, call_id=ids[0])
+        assert stored is not None and stored.rate == 100 and len(stored.channels) == 2
+        assert stored_peaks(session, call_id=ids[1]) is None  # the page computes (or refuses) it on first view
