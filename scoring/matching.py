@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import bisect
 import itertools
+import operator
 import re
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
@@ -33,6 +34,7 @@ from scoring.normalise import (
     normalise,
     normalise_keep_separators,
     pinyin,
+    spell,
     syllable_codes,
     syllables,
 )
@@ -110,6 +112,11 @@ class Phrase:
         """Pinyin of the first part."""
         return pinyin(self.parts[0])
 
+    @cached_property
+    def pairs(self) -> frozenset[str]:
+        """The adjacent syllable-code pairs of the first part: a scope holding none of them has no fuzzy hit."""
+        return frozenset(map(operator.add, self.codes, self.codes[1:]))
+
 
 def compile_phrase(text: str, placeholders: dict[str, Gap]) -> Phrase:
     """'您好,{org}营业部' → parts ('您好', '营业部') with the `org` gap. Raises KeyError for an unknown placeholder."""
@@ -153,6 +160,7 @@ class CallText:
         self.normal = [normal for normal, _ in forms]
         self.codes = [codes for _, codes in forms]
         self._pinyin: dict[int, str] = {}
+        self._pairs: dict[int, frozenset[str]] = {}
         self._word_ends: dict[int, list[int]] = {}
         self._tokens: dict[int, tuple[set[int], set[int]]] = {}
         self._views: dict[tuple[int, ...], View] = {}
@@ -161,6 +169,13 @@ class CallText:
         if index not in self._pinyin:
             self._pinyin[index] = pinyin(self.normal[index])
         return self._pinyin[index]
+
+    def pairs(self, index: int) -> frozenset[str]:
+        """The adjacent syllable-code pairs of one turn."""
+        if index not in self._pairs:
+            codes = self.codes[index]
+            self._pairs[index] = frozenset(map(operator.add, codes, codes[1:]))
+        return self._pairs[index]
 
     @cached_property
     def whole(self) -> View:
@@ -242,6 +257,13 @@ class View:
         return " " + "| ".join(self.text.pinyin(i)[1:] for i in self.indices) if self.indices else " "
 
     @cached_property
+    def pairs(self) -> frozenset[str]:
+        """Every adjacent pair of syllable codes within a turn (none across the '|' between turns: no phrase holds
+        one). One set test tells a phrase's pairs absent, where each pair's `str.find` was a pass over the scope;
+        made from the turns' own sets, which every view of the call shares."""
+        return frozenset().union(*(self.text.pairs(i) for i in self.indices))
+
+    @cached_property
     def tokens(self) -> list[str]:
         """One syllable (or '|') per character of `normal`: `pinyin.split()`, made from the codes."""
         return syllables(self.codes)
@@ -312,6 +334,8 @@ def fuzzy_find(view: View, phrase: Phrase, options: MatchOptions) -> Hit | None:
     literal = phrase.parts[0]
     if options.pinyin and len(literal) >= 4:
         # only around intact syllable pairs (none at all: the prefilter `_plausible` would have said no)
+        if phrase.pairs.isdisjoint(view.pairs):
+            return None
         found = _around_pairs(view, phrase.spelled, phrase.codes, options.min_score)
         return None if found is None else Hit(phrase.text, *found, "fuzzy")
     spelled = options.pinyin and len(literal) >= 2
@@ -349,11 +373,14 @@ _MAX_WINDOWS = 24
 def _around_pairs(view: View, needle: str, codes: str, cutoff: float) -> tuple[int, int, int, float] | None:
     """Fuzzy search only in small windows around where an intact syllable pair of the phrase occurs:
     (segment, start, end, score) of the best, or None. Long scopes never go through a long partial_ratio.
-    `codes` are the phrase's syllable codes; pairs are found by plain string search in the scope's codes."""
+    `codes` are the phrase's syllable codes; pairs are found by plain string search in the scope's codes, only
+    those the scope holds at all (`View.pairs`)."""
     starts: set[int] = set()
-    scope = view.codes
+    scope, present = view.codes, view.pairs
     for offset in range(len(codes) - 1):
         pair = codes[offset : offset + 2]
+        if pair not in present:
+            continue
         at = scope.find(pair)
         while at >= 0:
             starts.add(at - offset)
@@ -363,15 +390,14 @@ def _around_pairs(view: View, needle: str, codes: str, cutoff: float) -> tuple[i
     if not starts:
         return None
     best: tuple[int, int, int, float] | None = None
-    tokens = view.tokens
     for start in sorted(starts)[:_MAX_WINDOWS]:
-        low, high = max(0, start - 2), min(len(tokens), start + len(codes) + 2)
-        window = " " + " ".join(tokens[low:high]) + " "
+        low, high = max(0, start - 2), min(len(scope), start + len(codes) + 2)
+        window = spell(scope[low:high])  # the window's syllables only: spelling the whole scope cost more
         found = fuzz.partial_ratio_alignment(needle, window, score_cutoff=cutoff)
         if found is None or (best is not None and found.score <= best[3]):
             continue
         first, last = _refine(
-            needle, tokens[low:high], char_at(window, found.dest_start), char_end(window, found.dest_end)
+            needle, syllables(scope[low:high]), char_at(window, found.dest_start), char_end(window, found.dest_end)
         )
         segment, local_start, local_end = view.locate(low + first, low + last)
         best = (segment, local_start, local_end, round(found.score, 1))
