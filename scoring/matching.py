@@ -17,14 +17,15 @@ import itertools
 import operator
 import re
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cached_property
 from typing import NamedTuple, TypeAlias
 
 import ahocorasick
 import re2
-from rapidfuzz import fuzz
+from rapidfuzz import fuzz, process
+from rapidfuzz.distance import ScoreAlignment
 
 from scoring.normalise import (
     SEPARATOR,
@@ -160,7 +161,6 @@ class CallText:
         self.normal = [normal for normal, _ in forms]
         self.codes = [codes for _, codes in forms]
         self._pinyin: dict[int, str] = {}
-        self._pairs: dict[int, frozenset[str]] = {}
         self._word_ends: dict[int, list[int]] = {}
         self._tokens: dict[int, tuple[set[int], set[int]]] = {}
         self._views: dict[tuple[int, ...], View] = {}
@@ -169,13 +169,6 @@ class CallText:
         if index not in self._pinyin:
             self._pinyin[index] = pinyin(self.normal[index])
         return self._pinyin[index]
-
-    def pairs(self, index: int) -> frozenset[str]:
-        """The adjacent syllable-code pairs of one turn."""
-        if index not in self._pairs:
-            codes = self.codes[index]
-            self._pairs[index] = frozenset(map(operator.add, codes, codes[1:]))
-        return self._pairs[index]
 
     @cached_property
     def whole(self) -> View:
@@ -258,10 +251,9 @@ class View:
 
     @cached_property
     def pairs(self) -> frozenset[str]:
-        """Every adjacent pair of syllable codes within a turn (none across the '|' between turns: no phrase holds
-        one). One set test tells a phrase's pairs absent, where each pair's `str.find` was a pass over the scope;
-        made from the turns' own sets, which every view of the call shares."""
-        return frozenset().union(*(self.text.pairs(i) for i in self.indices))
+        """Every adjacent pair of syllable codes: one set test tells a phrase's pairs absent, where each pair's
+        `str.find` was a pass over the scope."""
+        return frozenset(map(operator.add, self.codes, self.codes[1:]))
 
     @cached_property
     def tokens(self) -> list[str]:
@@ -311,6 +303,89 @@ class ExactIndex:
                 for name, literal in names:
                     found[name].append(Hit(name, segment, start, end, 100.0, "text" if heard == literal else "pinyin"))
         return found
+
+
+class PhraseList:
+    """A phrase list of a rule (as written), indexed once per phrasebook. Exact hits come from the call's hit table
+    for the phrases that were heard, and fuzzy search tries a long phrase only where the scope shares one of its
+    syllable pairs: the cost follows what was said, not the length of the list. Results keep the list's order."""
+
+    def __init__(self, names: Sequence[str], compiled: Mapping[str, Phrase]) -> None:
+        self.names = tuple(names)
+        self._compiled = compiled
+        self._places: dict[str, list[int]] = defaultdict(list)  # phrases of the exact index → places in the list
+        self._chars: list[tuple[int, Phrase]] = []  # one-character phrases: searched on demand (`find_char`)
+        self._by_pair: dict[str, list[int]] = defaultdict(list)  # syllable pair → places of phrases of 4+ characters
+        for place, name in enumerate(self.names):
+            literal = compiled[name].literal
+            if literal is None:  # placeholder phrases have no exact hits
+                continue
+            if len(literal) == 1:
+                self._chars.append((place, compiled[name]))
+            else:
+                self._places[name].append(place)
+            if len(literal) >= 4:
+                for pair in compiled[name].pairs:
+                    self._by_pair[pair].append(place)
+        self._tries: dict[tuple[int | None, bool, bool], tuple[tuple[int, ...], frozenset[int]]] = {}
+
+    def exact(
+        self, found: Mapping[str, Sequence[Hit]], text: CallText, indices: Iterable[int], first_char_only: bool = False
+    ) -> list[Hit]:
+        """Every exact and homophone hit of the list's phrases in the call (`found`: the call's hit table) and of
+        its one-character phrases in the given turns, phrase by phrase in list order."""
+        parts = [(place, found[name]) for name in self._places.keys() & found.keys() for place in self._places[name]]
+        parts += [(place, find_char(text, indices, phrase, first_char_only)) for place, phrase in self._chars]
+        return _in_list_order(parts)
+
+    def exact_in_turn(self, found: Mapping[str, Mapping[int, Sequence[Hit]]], text: CallText, index: int) -> list[Hit]:
+        """The same for one turn, from the call's hit table grouped by turn: the cost is that turn's hits, not the
+        call's (looking through every hit of a long call for each hit to excuse was quadratic)."""
+        parts = [
+            (place, found[name].get(index, ()))
+            for name in self._places.keys() & found.keys()
+            for place in self._places[name]
+        ]
+        parts += [(place, find_char(text, [index], phrase)) for place, phrase in self._chars]
+        return _in_list_order(parts)
+
+    def fuzzy_tries(self, view: View, *, min_chars: int | None, gaps: bool, pairs: bool) -> list[str]:
+        """The phrases worth an approximate search in `view`, in list order: placeholder phrases if `gaps`, literal
+        ones of `min_chars` characters or more (none if None). With `pairs` (pinyin search), those of 4+ characters
+        only where `fuzzy_find` can find them: sharing a syllable pair with the view."""
+        always, by_pairs = self._fixed_tries(min_chars, gaps, pairs)
+        if not by_pairs:
+            return [self.names[p] for p in always]
+        shared = self._by_pair.keys() & view.pairs
+        found = {place for pair in shared for place in self._by_pair[pair] if place in by_pairs}
+        return [self.names[p] for p in sorted(found.union(always))]
+
+    def _fixed_tries(self, min_chars: int | None, gaps: bool, pairs: bool) -> tuple[tuple[int, ...], frozenset[int]]:
+        """(places always tried, places tried only on a shared pair) for these settings, worked out once."""
+        key = (min_chars, gaps, pairs)
+        if key not in self._tries:
+            always: list[int] = []
+            by_pairs: set[int] = set()
+            for place, name in enumerate(self.names):
+                phrase = self._compiled[name]
+                if phrase.gaps:
+                    if gaps:
+                        always.append(place)
+                elif min_chars is not None and phrase.length >= min_chars:
+                    if pairs and phrase.length >= 4:
+                        by_pairs.add(place)
+                    else:
+                        always.append(place)
+            self._tries[key] = (tuple(always), frozenset(by_pairs))
+        return self._tries[key]
+
+
+def _in_list_order(parts: list[tuple[int, Sequence[Hit]]]) -> list[Hit]:
+    parts.sort(key=_FIRST)  # places are distinct: the hits themselves are never compared
+    return [hit for _, hits in parts for hit in hits]
+
+
+_FIRST = operator.itemgetter(0)
 
 
 def find_char(text: CallText, indices: Iterable[int], phrase: Phrase, first_only: bool = False) -> list[Hit]:
@@ -389,11 +464,25 @@ def _around_pairs(view: View, needle: str, codes: str, cutoff: float) -> tuple[i
             break
     if not starts:
         return None
+    spans = [(max(0, start - 2), min(len(scope), start + len(codes) + 2)) for start in sorted(starts)[:_MAX_WINDOWS]]
+    windows = [spell(scope[low:high]) for low, high in spans]  # each window's syllables: not the whole scope's
+    # Scores of every window in one call, alignments only for a window that beats the best so far: the alignment
+    # is the dear part, and a new best is rare. A sentence said twice gives the same window: it is aligned once.
+    scores = {
+        number: score
+        for _, score, number in process.extract(
+            needle, windows, scorer=fuzz.partial_ratio, score_cutoff=cutoff, limit=None
+        )
+    }
+    aligned: dict[str, ScoreAlignment | None] = {}
     best: tuple[int, int, int, float] | None = None
-    for start in sorted(starts)[:_MAX_WINDOWS]:
-        low, high = max(0, start - 2), min(len(scope), start + len(codes) + 2)
-        window = spell(scope[low:high])  # the window's syllables only: spelling the whole scope cost more
-        found = fuzz.partial_ratio_alignment(needle, window, score_cutoff=cutoff)
+    for number, ((low, high), window) in enumerate(zip(spans, windows, strict=True)):
+        score = scores.get(number)
+        if score is None or (best is not None and score <= best[3]):
+            continue
+        if window not in aligned:
+            aligned[window] = fuzz.partial_ratio_alignment(needle, window, score_cutoff=cutoff)
+        found = aligned[window]
         if found is None or (best is not None and found.score <= best[3]):
             continue
         first, last = _refine(
