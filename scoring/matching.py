@@ -23,8 +23,9 @@ from functools import cached_property
 from typing import NamedTuple, TypeAlias
 
 import ahocorasick
+import numpy as np
 import re2
-from rapidfuzz import fuzz, process
+from rapidfuzz import fuzz
 from rapidfuzz.distance import ScoreAlignment
 
 from scoring.normalise import (
@@ -35,7 +36,6 @@ from scoring.normalise import (
     normalise,
     normalise_keep_separators,
     pinyin,
-    spell,
     syllable_codes,
     syllables,
 )
@@ -114,9 +114,18 @@ class Phrase:
         return pinyin(self.parts[0])
 
     @cached_property
-    def pairs(self) -> frozenset[str]:
-        """The adjacent syllable-code pairs of the first part: a scope holding none of them has no fuzzy hit."""
-        return frozenset(map(operator.add, self.codes, self.codes[1:]))
+    def pairs(self) -> list[int]:
+        """`pair_keys` of the first part's codes, one per character but the last."""
+        return pair_keys(self.codes)
+
+
+def pair_keys(codes: str) -> list[int]:
+    """Each adjacent pair of syllable codes as one integer (the two code points side by side), in order: sets of
+    them are cheap to make for a whole call (a few array operations) and to test, where sets of two-character
+    strings cost a string per position."""
+    units = np.frombuffer(codes.encode("utf-32-le"), dtype=np.uint32).astype(np.uint64)
+    keys: list[int] = ((units[:-1] << np.uint64(32)) | units[1:]).tolist()
+    return keys
 
 
 def compile_phrase(text: str, placeholders: dict[str, Gap]) -> Phrase:
@@ -161,14 +170,27 @@ class CallText:
         self.normal = [normal for normal, _ in forms]
         self.codes = [codes for _, codes in forms]
         self._pinyin: dict[int, str] = {}
+        self._tokens_of: dict[int, list[str]] = {}
         self._word_ends: dict[int, list[int]] = {}
         self._tokens: dict[int, tuple[set[int], set[int]]] = {}
         self._views: dict[tuple[int, ...], View] = {}
+
+    def tokens(self, index: int) -> list[str]:
+        """The syllables of one turn (`syllables` of its codes)."""
+        if index not in self._tokens_of:
+            self._tokens_of[index] = syllables(self.codes[index])
+        return self._tokens_of[index]
 
     def pinyin(self, index: int) -> str:
         if index not in self._pinyin:
             self._pinyin[index] = pinyin(self.normal[index])
         return self._pinyin[index]
+
+    @cached_property
+    def pairs(self) -> set[int]:
+        """Every adjacent pair of syllable codes in the call (`pair_keys`): fuzzy search skips a phrase, or one of its
+        pairs, that the call does not hold, before any `str.find` pass over a scope."""
+        return set(pair_keys(SEPARATOR.join(self.codes)))
 
     @cached_property
     def whole(self) -> View:
@@ -250,15 +272,15 @@ class View:
         return " " + "| ".join(self.text.pinyin(i)[1:] for i in self.indices) if self.indices else " "
 
     @cached_property
-    def pairs(self) -> frozenset[str]:
-        """Every adjacent pair of syllable codes: one set test tells a phrase's pairs absent, where each pair's
-        `str.find` was a pass over the scope."""
-        return frozenset(map(operator.add, self.codes, self.codes[1:]))
-
-    @cached_property
     def tokens(self) -> list[str]:
-        """One syllable (or '|') per character of `normal`: `pinyin.split()`, made from the codes."""
-        return syllables(self.codes)
+        """One syllable (or '|') per character of `normal`: `pinyin.split()`, made from the turns' own (every view
+        of the call shares them)."""
+        joined: list[str] = []
+        for number, index in enumerate(self.indices):
+            if number:
+                joined.append(SEPARATOR)
+            joined += self.text.tokens(index)
+        return joined
 
     def locate(self, start: int, end: int) -> tuple[int, int, int]:
         """View characters [start, end) → (segment index, start, end) within that segment's normal text."""
@@ -315,7 +337,7 @@ class PhraseList:
         self._compiled = compiled
         self._places: dict[str, list[int]] = defaultdict(list)  # phrases of the exact index → places in the list
         self._chars: list[tuple[int, Phrase]] = []  # one-character phrases: searched on demand (`find_char`)
-        self._by_pair: dict[str, list[int]] = defaultdict(list)  # syllable pair → places of phrases of 4+ characters
+        self._by_pair: dict[int, list[int]] = defaultdict(list)  # `pair_keys` → places of phrases of 4+ characters
         for place, name in enumerate(self.names):
             literal = compiled[name].literal
             if literal is None:  # placeholder phrases have no exact hits
@@ -327,6 +349,7 @@ class PhraseList:
             if len(literal) >= 4:
                 for pair in compiled[name].pairs:
                     self._by_pair[pair].append(place)
+        self._pair_set = set(self._by_pair)
         self._tries: dict[tuple[int | None, bool, bool], tuple[tuple[int, ...], frozenset[int]]] = {}
 
     def exact(
@@ -356,7 +379,7 @@ class PhraseList:
         always, by_pairs = self._fixed_tries(min_chars, gaps, pairs)
         if not by_pairs:
             return [self.names[p] for p in always]
-        shared = self._by_pair.keys() & view.pairs
+        shared = view.text.pairs & self._pair_set  # C-level, over the smaller of the two
         found = {place for pair in shared for place in self._by_pair[pair] if place in by_pairs}
         return [self.names[p] for p in sorted(found.union(always))]
 
@@ -409,9 +432,7 @@ def fuzzy_find(view: View, phrase: Phrase, options: MatchOptions) -> Hit | None:
     literal = phrase.parts[0]
     if options.pinyin and len(literal) >= 4:
         # only around intact syllable pairs (none at all: the prefilter `_plausible` would have said no)
-        if phrase.pairs.isdisjoint(view.pairs):
-            return None
-        found = _around_pairs(view, phrase.spelled, phrase.codes, options.min_score)
+        found = _around_pairs(view, phrase, options.min_score)
         return None if found is None else Hit(phrase.text, *found, "fuzzy")
     spelled = options.pinyin and len(literal) >= 2
     if not (_plausible(phrase.codes, view.codes) if spelled else _plausible(literal, view.normal)):
@@ -445,17 +466,17 @@ def _plausible(units: str, scope: str) -> bool:
 _MAX_WINDOWS = 24
 
 
-def _around_pairs(view: View, needle: str, codes: str, cutoff: float) -> tuple[int, int, int, float] | None:
+def _around_pairs(view: View, phrase: Phrase, cutoff: float) -> tuple[int, int, int, float] | None:
     """Fuzzy search only in small windows around where an intact syllable pair of the phrase occurs:
     (segment, start, end, score) of the best, or None. Long scopes never go through a long partial_ratio.
-    `codes` are the phrase's syllable codes; pairs are found by plain string search in the scope's codes, only
-    those the scope holds at all (`View.pairs`)."""
+    Pairs are found by plain string search in the scope's codes, only those the call holds at all."""
+    needle, codes = phrase.spelled, phrase.codes
     starts: set[int] = set()
-    scope, present = view.codes, view.pairs
-    for offset in range(len(codes) - 1):
-        pair = codes[offset : offset + 2]
-        if pair not in present:
+    scope, present = view.codes, view.text.pairs
+    for offset, key in enumerate(phrase.pairs):
+        if key not in present:
             continue
+        pair = codes[offset : offset + 2]
         at = scope.find(pair)
         while at >= 0:
             starts.add(at - offset)
@@ -464,29 +485,19 @@ def _around_pairs(view: View, needle: str, codes: str, cutoff: float) -> tuple[i
             break
     if not starts:
         return None
-    spans = [(max(0, start - 2), min(len(scope), start + len(codes) + 2)) for start in sorted(starts)[:_MAX_WINDOWS]]
-    windows = [spell(scope[low:high]) for low, high in spans]  # each window's syllables: not the whole scope's
-    # Scores of every window in one call, alignments only for a window that beats the best so far: the alignment
-    # is the dear part, and a new best is rare. A sentence said twice gives the same window: it is aligned once.
-    scores = {
-        number: score
-        for _, score, number in process.extract(
-            needle, windows, scorer=fuzz.partial_ratio, score_cutoff=cutoff, limit=None
-        )
-    }
-    aligned: dict[str, ScoreAlignment | None] = {}
     best: tuple[int, int, int, float] | None = None
-    for number, ((low, high), window) in enumerate(zip(spans, windows, strict=True)):
-        score = scores.get(number)
-        if score is None or (best is not None and score <= best[3]):
-            continue
+    tokens = view.tokens
+    aligned: dict[str, ScoreAlignment | None] = {}  # a sentence said twice in scope: one window, aligned once
+    for start in sorted(starts)[:_MAX_WINDOWS]:
+        low, high = max(0, start - 2), min(len(tokens), start + len(codes) + 2)
+        window = " " + " ".join(tokens[low:high]) + " "
         if window not in aligned:
             aligned[window] = fuzz.partial_ratio_alignment(needle, window, score_cutoff=cutoff)
         found = aligned[window]
         if found is None or (best is not None and found.score <= best[3]):
             continue
         first, last = _refine(
-            needle, syllables(scope[low:high]), char_at(window, found.dest_start), char_end(window, found.dest_end)
+            needle, tokens[low:high], char_at(window, found.dest_start), char_end(window, found.dest_end)
         )
         segment, local_start, local_end = view.locate(low + first, low + last)
         best = (segment, local_start, local_end, round(found.score, 1))

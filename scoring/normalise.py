@@ -150,19 +150,6 @@ def syllables(codes: str) -> list[str]:
     return list(map(_SYLLABLE_OF_CODE.get, codes, codes))  # get(code, default=code), looped in C
 
 
-def _spelled(code: str) -> str:
-    return _SYLLABLE_OF_CODE.get(code, code) + " "
-
-
-_SPELLED = _CharTable(_spelled)
-
-
-def spell(codes: str) -> str:
-    """' gu si ' from the codes of '股市': `pinyin(normal)` from `syllable_codes(normal)` in one `translate` pass, as
-    `" " + " ".join(syllables(codes)) + " "` is in a loop of joins."""
-    return " " + codes.translate(_SPELLED)
-
-
 def char_at(pinyin_text: str, offset: int) -> int:
     """Index of the character whose syllable holds `offset` (a separator counts for the character after it)."""
     return pinyin_text.count(" ", 0, offset + 1) - 1
