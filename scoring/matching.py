@@ -170,16 +170,9 @@ class CallText:
         self.normal = [normal for normal, _ in forms]
         self.codes = [codes for _, codes in forms]
         self._pinyin: dict[int, str] = {}
-        self._tokens_of: dict[int, list[str]] = {}
         self._word_ends: dict[int, list[int]] = {}
         self._tokens: dict[int, tuple[set[int], set[int]]] = {}
         self._views: dict[tuple[int, ...], View] = {}
-
-    def tokens(self, index: int) -> list[str]:
-        """The syllables of one turn (`syllables` of its codes)."""
-        if index not in self._tokens_of:
-            self._tokens_of[index] = syllables(self.codes[index])
-        return self._tokens_of[index]
 
     def pinyin(self, index: int) -> str:
         if index not in self._pinyin:
@@ -273,14 +266,8 @@ class View:
 
     @cached_property
     def tokens(self) -> list[str]:
-        """One syllable (or '|') per character of `normal`: `pinyin.split()`, made from the turns' own (every view
-        of the call shares them)."""
-        joined: list[str] = []
-        for number, index in enumerate(self.indices):
-            if number:
-                joined.append(SEPARATOR)
-            joined += self.text.tokens(index)
-        return joined
+        """One syllable (or '|') per character of `normal`: `pinyin.split()`, made from the codes."""
+        return syllables(self.codes)
 
     def locate(self, start: int, end: int) -> tuple[int, int, int]:
         """View characters [start, end) → (segment index, start, end) within that segment's normal text."""
@@ -486,18 +473,22 @@ def _around_pairs(view: View, phrase: Phrase, cutoff: float) -> tuple[int, int, 
     if not starts:
         return None
     best: tuple[int, int, int, float] | None = None
-    tokens = view.tokens
-    aligned: dict[str, ScoreAlignment | None] = {}  # a sentence said twice in scope: one window, aligned once
+    # Each window spelled from its own codes: spelling whole scopes cost more than all their windows. A stretch said
+    # twice in scope (the same codes) is spelled and aligned once.
+    aligned: dict[str, tuple[str, ScoreAlignment] | None] = {}
     for start in sorted(starts)[:_MAX_WINDOWS]:
-        low, high = max(0, start - 2), min(len(tokens), start + len(codes) + 2)
-        window = " " + " ".join(tokens[low:high]) + " "
-        if window not in aligned:
-            aligned[window] = partial_alignment(needle, window, cutoff)
-        found = aligned[window]
-        if found is None or (best is not None and found.score <= best[3]):
+        low, high = max(0, start - 2), min(len(scope), start + len(codes) + 2)
+        heard = scope[low:high]
+        if heard not in aligned:
+            window = " " + " ".join(syllables(heard)) + " "
+            found = partial_alignment(needle, window, cutoff)
+            aligned[heard] = None if found is None else (window, found)
+        seen = aligned[heard]
+        if seen is None or (best is not None and seen[1].score <= best[3]):
             continue
+        window, found = seen
         first, last = _refine(
-            needle, tokens[low:high], char_at(window, found.dest_start), char_end(window, found.dest_end)
+            needle, syllables(heard), char_at(window, found.dest_start), char_end(window, found.dest_end)
         )
         segment, local_start, local_end = view.locate(low + first, low + last)
         best = (segment, local_start, local_end, round(found.score, 1))
