@@ -3,8 +3,9 @@ search), word alignment, the rest of faster-whisper, and scoring; plus how many 
 
 Times are CPU seconds of this process (`time.process_time`: all its threads), not wall time: the machine is
 shared, and CPU time is what other processes on a busy core do not steal. One `Transcriber` per variant, timed by
-wrapping the stage functions it calls and the CTranslate2 model's `encode`/`generate`/`align`. Each variant (`--variant NAME=JSON` of `TranscribeOptions` fields, e.g.
-`beam1={"beam_size": 1}`) runs in the same process, files interleaved, so a busy shared machine slows all alike.
+wrapping the stage functions it calls and the CTranslate2 model's `encode`/`generate`/`align`. Each variant
+(`--variant NAME=JSON` of `TranscribeOptions` fields, e.g. `beam1={"beam_size": 1}`) runs in the same process,
+files interleaved, so a busy shared machine slows all alike.
 
     .venv/bin/python -m bench.profile [--cpu-threads 1] [--repeat 1] [--variant NAME=JSON ...] [FILE ...]
 """
