@@ -1,6 +1,14 @@
-"""Server-rendered pages for supervisors and trainers (Jinja2, htmx, wavesurfer.js), in the API's app and on its
-services, sessions and roles."""
+"""Server-rendered pages for supervisors, agents, trainers and admins (Jinja2, htmx, wavesurfer.js, uPlot), in the
+API's app and on its services, sessions and roles."""
 
-from api.web.pages import mount
+from fastapi import FastAPI
+
+from api.web import pages, sections
+
+
+def mount(app: FastAPI) -> None:
+    pages.mount(app)
+    sections.mount(app)
+
 
 __all__ = ["mount"]
