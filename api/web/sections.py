@@ -18,10 +18,10 @@ ONE_YEAR = 365 * 24 * 3600
 
 
 @router.get("/lang/{code}", response_class=RedirectResponse)
-def switch_language(code: str, next: Annotated[str, Query(max_length=2000)] = "/") -> RedirectResponse:
+def switch_language(code: str, back: Annotated[str, Query(alias="next", max_length=2000)] = "/") -> RedirectResponse:
     """A preference, not an action on data: a plain link sets it, no form or CSRF token needed."""
     # Only a path on this site: `//host` or `/\host` would send the person elsewhere.
-    target = next if next.startswith("/") and not next.startswith(("//", "/\\")) else "/"
+    target = back if back.startswith("/") and not back.startswith(("//", "/\\")) else "/"
     response = RedirectResponse(target, status_code=303)
     response.set_cookie(LANG_COOKIE, code if code in LANGUAGES else "zh", max_age=ONE_YEAR, samesite="lax", path="/")
     return response

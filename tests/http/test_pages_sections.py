@@ -26,6 +26,8 @@ def page_login(client: TestClient, name: str) -> str:
         "/login", data={"username": name, "password": PASSWORD, "csrf": token}, follow_redirects=False
     )
     assert response.status_code == 303, response.text
+    landing = {"agent7": "/my", "admin": "/admin"}.get(name, "/queue")  # each role lands on its own page
+    assert response.headers["location"] == landing
     return token
 
 

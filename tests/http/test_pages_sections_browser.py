@@ -37,8 +37,7 @@ def test_agent_sees_only_their_own_calls_and_appeals(
     page.fill("input[name=username]", "agent7")
     page.fill("input[name=password]", PASSWORD)
     page.click("button[type=submit]")
-    page.wait_for_load_state()
-    page.goto(f"{server}/my")
+    page.wait_for_url(f"{server}/my")  # an agent lands on their own calls
     assert page.locator(f"#calls a[href='/my/{mine}']").count() == 1
     assert page.locator(f"a[href='/my/{theirs}']").count() == 0
     assert page.goto(f"{server}/my/{theirs}").status == 404
