@@ -45,6 +45,10 @@ samples:
 	.venv-tts/bin/python samples/generate.py
 
 # The pages' screenshots in docs/screenshots/ (shown in the README): the samples scored into a temporary database,
-# served by `callqa serve`, photographed by Debian's Chromium (apt-get install chromium) through Playwright.
+# served by `callqa serve`, photographed by Debian's Chromium through Playwright (a CJK font, or the Chinese
+# labels are empty boxes).
+SCREENSHOT_PACKAGES := chromium fonts-wqy-microhei
 screenshots: $(STAMP)
+	@dpkg -s $(SCREENSHOT_PACKAGES) >/dev/null 2>&1 || { $(SUDO) apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $(SCREENSHOT_PACKAGES); }
 	$(PY) docs/screenshots.py

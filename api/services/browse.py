@@ -69,7 +69,13 @@ def scored_calls(session: Session, *, user: User, filters: CallFilter, limit: in
 def _scored(user: User) -> Any:
     latest = latest_scorecards()
     return (
-        select(Call.branch, Call.agent_id, ScorecardRow.passed, ScorecardRow.needs_review, ScorecardRow.created_at)
+        select(
+            Call.branch,
+            Call.agent_id,
+            func.coalesce(Call.call_time, ScorecardRow.created_at).label("call_time"),
+            ScorecardRow.passed,
+            ScorecardRow.needs_review,
+        )
         .join(latest, latest.c.call_id == Call.id)
         .join(ScorecardRow, ScorecardRow.id == latest.c.scorecard_id)
         .where(visible(user))
@@ -91,11 +97,12 @@ def totals(session: Session, *, user: User) -> dict[str, int]:
 
 
 def daily_series(session: Session, *, user: User, by: str) -> dict[str, Any]:
-    """Calls scored and failed per day (the last SERIES_DAYS) for the SERIES_KEYS busiest branches or agents
-    (`by` is "branch" or "agent_id"): {"days": [...], "series": {key: {"scored": [...], "failed": [...]}}}."""
+    """Calls scored and failed per day of the call (its call time, else when it was scored; the last SERIES_DAYS
+    days with calls) for the SERIES_KEYS busiest branches or agents (`by` is "branch" or "agent_id"):
+    {"days": [...], "series": {key: {"scored": [...], "failed": [...]}}}."""
     scored = _scored(user)
     column = scored.c.branch if by == "branch" else scored.c.agent_id
-    day = func.date(scored.c.created_at)
+    day = func.date(scored.c.call_time)
     busiest = [
         key
         for (key,) in session.execute(

@@ -120,6 +120,8 @@ EN: dict[str, str] = {
     "队列中": "In the queue",
     "每日趋势": "Per day",
     "日期": "Day",
+    "评分日期": "day scored",
+    "通话日期": "day of the call",
     "失败最多的规则": "Top failing rules",
     "次数": "Count",
     "按营业部": "Per branch",

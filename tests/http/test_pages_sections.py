@@ -3,6 +3,7 @@ which page, CSRF on every form, and that the numbers and lists come from the sto
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 
@@ -92,6 +93,7 @@ def test_agent_appeals_within_the_period_and_a_senior_rules(client: TestClient, 
     token = page_login(client, "agent7")
     page = client.get(f"/my/{call_id}")
     assert 'id="appeal-form"' in page.text and 'id="acknowledge"' in page.text
+    assert "greeting.opening 确认" in page.text  # the review's verdict, named by its rule
 
     forged = client.post(f"/my/{call_id}/appeal", data={"csrf": "forged", "reason": "unfair"})
     assert forged.status_code == 403
@@ -158,6 +160,9 @@ def test_dashboard_numbers_link_to_the_calls_they_count(client: TestClient, seed
     assert set(map(int, re.findall(r'href="/calls/(\d+)"', listed))) == failing
     assert len(re.findall(r'href="/calls/\d+"', client.get("/dashboard/calls?passed=false").text)) == 3
     assert len(re.findall(r'href="/calls/\d+"', client.get("/dashboard/calls?branch=sh").text)) == 2
+    charts = json.loads(re.search(r'id="chart-data">(.*?)</script>', page, re.S).group(1))  # type: ignore[union-attr]
+    assert {key: sum(s["scored"]) for key, s in charts["per_branch"]["series"].items()} == {"bj": 2, "sh": 2}
+    assert sum(d["scored"] for d in charts["per_day"]) == 4
 
     page_login(client, "bj_sup")  # a supervisor of one branch counts only its calls
     page = client.get("/dashboard").text

@@ -8,7 +8,9 @@
     return Date.parse(day + "T00:00:00Z") / 1000;
   }
 
-  function draw(element, days, series) {
+  const DAY = 86400;
+
+  function draw(element, days, series, joined) {
     if (!days.length) {
       element.textContent = "—";
       return;
@@ -16,9 +18,11 @@
     const options = {
       width: element.clientWidth || 380,
       height: 220,
-      scales: { x: { time: true } },
+      legend: { live: false },
+      // One day alone would stretch the time axis over years: keep a few days either side.
+      scales: { x: { time: true, range: function (u, min, max) { return [min - 2 * DAY, max + 2 * DAY]; } } },
       series: [{}].concat(series.map(function (s, n) {
-        return { label: s.label, stroke: COLOURS[n % COLOURS.length], width: 2, spanGaps: false, points: { size: 5 } };
+        return { label: s.label, stroke: COLOURS[n % COLOURS.length], width: 2, spanGaps: joined, points: { size: 6 } };
       })),
     };
     new uPlot(options, [days.map(seconds)].concat(series.map(function (s) { return s.values; })), element);
@@ -42,9 +46,10 @@
       { label: labels.scored, values: perDay.map(function (d) { return d.scored; }) },
       { label: labels.failed, values: perDay.map(function (d) { return d.failed; }) },
       { label: labels.needs_review, values: perDay.map(function (d) { return d.needs_review; }) },
-    ]);
-    draw(document.getElementById("chart-per-branch"), data.per_branch.days, passRates(data.per_branch.series));
-    draw(document.getElementById("chart-per-agent"), data.per_agent.days, passRates(data.per_agent.series));
+    ], false);
+    // A branch or agent without calls on a day has no pass rate that day: the line joins the days it has.
+    draw(document.getElementById("chart-per-branch"), data.per_branch.days, passRates(data.per_branch.series), true);
+    draw(document.getElementById("chart-per-agent"), data.per_agent.days, passRates(data.per_agent.series), true);
     window.callqaChartsDrawn = true;
   });
 })();
