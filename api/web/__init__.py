@@ -3,12 +3,13 @@ API's app and on its services, sessions and roles."""
 
 from fastapi import FastAPI
 
-from api.web import pages, sections
+from api.web.pages import mount as mount_pages
+from api.web.sections import mount as mount_sections
 
 
 def mount(app: FastAPI) -> None:
-    pages.mount(app)
-    sections.mount(app)
+    mount_pages(app)
+    mount_sections(app)
 
 
 __all__ = ["mount"]

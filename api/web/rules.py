@@ -14,9 +14,7 @@ from api.http.deps import Router, SettingsDep
 from api.services.scope import READERS, require_role
 from api.store.models import UserRole
 from api.web.pages import page_user, render
-from scoring.cases import load_cases
-from scoring.phrasebook import load_phrasebooks
-from scoring.sources import clause_texts
+from scoring import clause_texts, load_cases, load_phrasebooks
 
 router = Router(include_in_schema=False)
 RULE_READERS = READERS | {UserRole.AGENT}  # agents are scored by these rules: they may read them

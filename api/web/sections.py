@@ -9,9 +9,13 @@ from fastapi import FastAPI, Query
 from fastapi.responses import RedirectResponse
 
 from api.http.deps import Router
-from api.web import admin, appeals, dashboard, my, rules
+from api.web.admin import router as admin_router
+from api.web.appeals import router as appeals_router
+from api.web.dashboard import router as dashboard_router
 from api.web.i18n import LANG_COOKIE, LANGUAGES, install
+from api.web.my import router as my_router
 from api.web.pages import TEMPLATES
+from api.web.rules import router as rules_router
 
 router = Router(include_in_schema=False)
 ONE_YEAR = 365 * 24 * 3600
@@ -29,5 +33,5 @@ def switch_language(code: str, back: Annotated[str, Query(alias="next", max_leng
 
 def mount(app: FastAPI) -> None:
     install(TEMPLATES)
-    for module_router in (router, my.router, appeals.router, rules.router, dashboard.router, admin.router):
+    for module_router in (router, my_router, appeals_router, rules_router, dashboard_router, admin_router):
         app.include_router(module_router)

@@ -11,7 +11,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from api.web.i18n import EN
-from scoring.phrasebook import load_phrasebooks
+from scoring import load_phrasebooks
 from tests.http.conftest import PASSWORD, Seed, finding, login, scorecard
 
 TEMPLATES = Path(__file__).parents[2] / "api" / "web" / "templates"
