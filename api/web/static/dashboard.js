@@ -10,22 +10,27 @@
 
   const DAY = 86400;
 
-  function draw(element, days, series, joined) {
+  function draw(element, days, series, percent) {
     if (!days.length) {
       element.textContent = "—";
       return;
     }
+    const xs = days.map(seconds);
     const options = {
       width: element.clientWidth || 380,
       height: 220,
       legend: { live: false },
-      // One day alone would stretch the time axis over years: keep a few days either side.
-      scales: { x: { time: true, range: function (u, min, max) { return [min - 2 * DAY, max + 2 * DAY]; } } },
+      scales: {
+        // A fixed range a few days wider than the data: uPlot stretches one day alone over years.
+        x: { time: true, auto: false, range: [xs[0] - 2 * DAY, xs[xs.length - 1] + 2 * DAY] },
+        y: percent ? { auto: false, range: [0, 100] } : { range: function (u, min, max) { return [0, Math.max(max, 1) * 1.1]; } },
+      },
       series: [{}].concat(series.map(function (s, n) {
-        return { label: s.label, stroke: COLOURS[n % COLOURS.length], width: 2, spanGaps: joined, points: { size: 6 } };
+        // A pass rate is missing on a day without calls: its line joins the days that have one.
+        return { label: s.label, stroke: COLOURS[n % COLOURS.length], width: 2, spanGaps: percent, points: { size: 6 } };
       })),
     };
-    new uPlot(options, [days.map(seconds)].concat(series.map(function (s) { return s.values; })), element);
+    new uPlot(options, [xs].concat(series.map(function (s) { return s.values; })), element);
   }
 
   function passRates(series) {
@@ -47,7 +52,6 @@
       { label: labels.failed, values: perDay.map(function (d) { return d.failed; }) },
       { label: labels.needs_review, values: perDay.map(function (d) { return d.needs_review; }) },
     ], false);
-    // A branch or agent without calls on a day has no pass rate that day: the line joins the days it has.
     draw(document.getElementById("chart-per-branch"), data.per_branch.days, passRates(data.per_branch.series), true);
     draw(document.getElementById("chart-per-agent"), data.per_agent.days, passRates(data.per_agent.series), true);
     window.callqaChartsDrawn = true;
