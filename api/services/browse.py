@@ -10,10 +10,12 @@ from typing import Any
 from sqlalchemy import case, exists, func, select
 from sqlalchemy.orm import Session
 
+from api.errors import NotFound
+from api.services.appeals import appeal_dicts
 from api.services.queries import latest_scorecards
 from api.services.reviews import as_utc
 from api.services.scope import visible
-from api.store.models import Call, FindingRow, Review, ReviewState, ScorecardRow, User, utcnow
+from api.store.models import Appeal, Call, FindingRow, Review, ReviewState, ScorecardRow, User, utcnow
 
 LIST_LIMIT = 500
 SERIES_DAYS = 90
@@ -164,3 +166,14 @@ def _review(session: Session, user: User, call_id: int) -> Review | None:
     return session.scalar(
         select(Review).join(Call, Call.id == Review.call_id).where(Review.call_id == call_id, visible(user))
     )
+
+
+def appeal_for(session: Session, *, user: User, appeal_id: int) -> dict[str, Any]:
+    """One appeal on a call `user` may see, as `list_appeals` gives it."""
+    call_id = session.scalar(
+        select(Appeal.call_id).join(Call, Call.id == Appeal.call_id).where(Appeal.id == appeal_id, visible(user))
+    )
+    found = [a for a in appeal_dicts(session, call_id=call_id) if a["id"] == appeal_id] if call_id else []
+    if not found:
+        raise NotFound(f"appeal {appeal_id}: no such appeal")
+    return found[0]

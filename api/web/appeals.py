@@ -8,9 +8,10 @@ from typing import Annotated, Literal
 from fastapi import Form, Path, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 
-from api.errors import BadInput, NotFound
+from api.errors import BadInput
 from api.http.deps import Router, SessionDep
 from api.services.appeals import FindingRuling, list_appeals, rule_on_appeal
+from api.services.browse import appeal_for
 from api.services.history import review_state
 from api.services.queries import show_call
 from api.services.scope import require_role
@@ -36,9 +37,7 @@ def appeals_page(request: Request, session: SessionDep) -> HTMLResponse:
 def appeal_page(request: Request, session: SessionDep, appeal_id: AppealId) -> HTMLResponse:
     user = page_user(request)
     require_role(user, JUDGES, "rule on appeals")
-    appeal = next((a for a in list_appeals(session, user=user) if a["id"] == appeal_id), None)
-    if appeal is None:
-        raise NotFound(f"appeal {appeal_id}: no such appeal")
+    appeal = appeal_for(session, user=user, appeal_id=appeal_id)
     call = show_call(session, call_id=appeal["call_id"]).to_dict()
     # An appeal naming no finding contests them all.
     contested = set(appeal["finding_ids"]) or {f["id"] for f in call["findings"]}

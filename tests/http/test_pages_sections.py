@@ -27,7 +27,7 @@ def page_login(client: TestClient, name: str) -> str:
         "/login", data={"username": name, "password": PASSWORD, "csrf": token}, follow_redirects=False
     )
     assert response.status_code == 303, response.text
-    landing = {"agent7": "/my", "admin": "/admin"}.get(name, "/queue")  # each role lands on its own page
+    landing = {"agent7": "/my", "agent8": "/my", "admin": "/admin"}.get(name, "/queue")  # each role: its own page
     assert response.headers["location"] == landing
     return token
 
@@ -107,7 +107,11 @@ def test_agent_appeals_within_the_period_and_a_senior_rules(client: TestClient, 
     assert 'id="appeal-form"' not in page.text and "the greeting was there" in page.text
     assert client.post(f"/my/{call_id}/appeal", data={"csrf": token, "reason": "again"}).status_code == 409
 
+    token8 = page_login(client, "agent8")  # another agent can neither see nor appeal the call
+    assert client.post(f"/my/{call_id}/appeal", data={"csrf": token8, "reason": "mine?"}).status_code == 404
+
     token = page_login(client, "senior")
+    assert client.get("/appeals/999").status_code == 404
     listing = client.get("/appeals").text
     appeal_id = int(re.search(r'href="/appeals/(\d+)"', listing).group(1))  # type: ignore[union-attr]
     appeal = client.get(f"/appeals/{appeal_id}").text
