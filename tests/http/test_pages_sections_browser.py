@@ -3,14 +3,23 @@ only their own calls, and appeals a reviewed one."""
 
 from __future__ import annotations
 
+import os
+
+import pytest
 from sqlalchemy.orm import Session, sessionmaker
 
 from api.services.reviews import QueueFilter, claim_next, submit_review, sync_reviews
 from api.services.users import add_user
 from api.store.models import UserRole
 from tests.http.conftest import PASSWORD, Seed, finding, scorecard
-from tests.http.test_pages_browser import SAMPLE, browser, pytestmark  # noqa: F401  (fixture, marks)
+from tests.http.test_pages_browser import CHROMIUM, browser  # noqa: F401  (fixture: Chromium, once per module)
 from tests.http.test_server import server  # noqa: F401  (fixture: `callqa serve` on a free port)
+
+# Seeded through the services, not batched: no model runs, so this one is not `slow`.
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.skipif(not os.path.exists(CHROMIUM), reason=f"{CHROMIUM} is missing (apt-get install chromium)"),
+]
 
 
 def test_agent_sees_only_their_own_calls_and_appeals(
@@ -19,7 +28,7 @@ def test_agent_sees_only_their_own_calls_and_appeals(
     sessions: sessionmaker[Session],
     browser: object,  # noqa: F811
 ) -> None:
-    mine = seed(scorecard(40, finding("greeting.opening")), agent_id="7", audio=SAMPLE.read_bytes())
+    mine = seed(scorecard(40, finding("greeting.opening")), agent_id="7")
     theirs = seed(scorecard(35, finding("greeting.opening")), agent_id="8")
     with sessions.begin() as session:
         sup = add_user(session, name="sup", role=UserRole.SUPERVISOR, password=PASSWORD)
