@@ -147,6 +147,10 @@ EN: dict[str, str] = {
     "启用中": "active",
     "全部": "all",
     "操作": "Action",
+    # login.html
+    "登录": "Log in",
+    "密码": "Password",
+    "用户名或密码错误": "Wrong user name or password",
     # errors
     "出错了": "Something went wrong",
     "无法完成": "Could not complete",

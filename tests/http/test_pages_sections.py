@@ -195,6 +195,7 @@ def test_admin_adds_and_disables_users_with_csrf(client: TestClient) -> None:
 def test_english_switch_and_no_redirect_off_site(client: TestClient) -> None:
     page_login(client, "trainer")
     assert "质检规则" in client.get("/rules").text
+    assert "Log in" in client.get("/lang/en?next=/login").text  # followed: the login form in English
     switched = client.get("/lang/en?next=/rules", follow_redirects=False)
     assert switched.status_code == 303 and switched.headers["location"] == "/rules"
     page = client.get("/rules").text
