@@ -6,6 +6,7 @@ appealed through the API first, so that the agent and appeal pages have somethin
 from __future__ import annotations
 
 import json
+import re
 import os
 import shutil
 import socket
@@ -113,8 +114,8 @@ def shoot(base: str, appealed: int) -> list[str]:
         page = log_in(browser, "zhou")
         page.goto(f"{base}/queue")
         save(page, "queue")
-        first = page.locator("#queue a[href^='/calls/']").first.get_attribute("href")
-        page.goto(f"{base}{first}")
+        page.click("#claim-next")  # the call page as its reviewer sees it: with the lease and the decisions
+        page.wait_for_url(re.compile(r".*/calls/\d+$"))
         page.wait_for_timeout(1500)  # the waveform draws after the audio's peaks arrive
         save(page, "call")
         page.goto(f"{base}/dashboard")
