@@ -6,8 +6,8 @@ appealed through the API first, so that the agent and appeal pages have somethin
 from __future__ import annotations
 
 import json
-import re
 import os
+import re
 import shutil
 import socket
 import subprocess
