@@ -244,6 +244,8 @@ class Review(Base):
     decision: Mapped[str | None] = mapped_column(String(10))  # pass / fail, once reviewed
     reviewed_at: Mapped[datetime | None]
     acknowledged_at: Mapped[datetime | None]
+    # Why a decided call came back to the queue (a re-score changed the machine's findings); the last such reason.
+    requeue_reason: Mapped[str | None] = mapped_column(Text)
 
 
 Index("ix_reviews_queue", Review.state, Review.fatal, Review.score, Review.queued_at)
@@ -257,6 +259,8 @@ class ReviewDecision(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     review_id: Mapped[int] = mapped_column(ForeignKey("reviews.id", ondelete="CASCADE"), index=True)
     reviewer_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    # The machine findings this decision was about (a re-score adds a newer scorecard; the old one stays).
+    scorecard_id: Mapped[int | None] = mapped_column(ForeignKey("scorecards.id", ondelete="CASCADE"))
     decision: Mapped[str] = mapped_column(String(10))
     comment: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)

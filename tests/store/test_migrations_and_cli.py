@@ -50,7 +50,13 @@ def test_upgrade_from_empty_then_downgrade_one_step(engine: Engine) -> None:
     upgrade(engine)
     assert current_revision(engine) == head_revision()
     assert set(inspect(engine).get_table_names()) >= TABLES | REVIEW_TABLES
-    downgrade(engine, "-1")  # the review service's tables go, the store's stay
+    downgrade(engine, "-1")  # 0003: the re-score columns go, the review tables stay
+    columns = {c["name"] for c in inspect(engine).get_columns("reviews")}
+    assert "requeue_reason" not in columns and "state" in columns
+    assert "scorecard_id" not in {c["name"] for c in inspect(engine).get_columns("review_decisions")}
+    upgrade(engine)
+    assert "requeue_reason" in {c["name"] for c in inspect(engine).get_columns("reviews")}
+    downgrade(engine, "0001")  # the review service's tables go, the store's stay
     assert not REVIEW_TABLES & set(inspect(engine).get_table_names())
     assert set(inspect(engine).get_table_names()) >= TABLES
     downgrade(engine, "base")

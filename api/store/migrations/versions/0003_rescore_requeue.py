@@ -1,0 +1,43 @@
+"""reviews.requeue_reason, review_decisions.scorecard_id: a re-score that changes the findings requeues a call
+
+Revision ID: 0003
+Revises: 0002
+Create Date: 2026-11-30 20:20:00
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = "0003"
+down_revision = "0002"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    with op.batch_alter_table("reviews", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("requeue_reason", sa.Text(), nullable=True))
+    with op.batch_alter_table("review_decisions", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("scorecard_id", sa.Integer(), nullable=True))
+        batch_op.create_foreign_key(
+            batch_op.f("fk_review_decisions_scorecard_id_scorecards"),
+            "scorecards",
+            ["scorecard_id"],
+            ["id"],
+            ondelete="CASCADE",
+        )
+    # Decisions made before this revision were about the scorecard their review pointed at.
+    op.execute(
+        "UPDATE review_decisions SET scorecard_id = "
+        "(SELECT reviews.scorecard_id FROM reviews WHERE reviews.id = review_decisions.review_id)"
+    )
+
+
+def downgrade() -> None:
+    with op.batch_alter_table("review_decisions", schema=None) as batch_op:
+        batch_op.drop_constraint(batch_op.f("fk_review_decisions_scorecard_id_scorecards"), type_="foreignkey")
+        batch_op.drop_column("scorecard_id")
+    with op.batch_alter_table("reviews", schema=None) as batch_op:
+        batch_op.drop_column("requeue_reason")
