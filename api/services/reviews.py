@@ -185,7 +185,12 @@ def _follow(session: Session, review: Review, old: _Card, new: _Card, sha256: st
     else:  # nothing a person looked at or would look at changed
         review.scorecard_id, review.score, review.fatal = new.id, new.score, new.fatal
         return 0
-    before = {"state": str(review.state), "decision": review.decision, "scorecard_id": old.id, "version": review.version}
+    before = {
+        "state": str(review.state),
+        "decision": review.decision,
+        "scorecard_id": old.id,
+        "version": review.version,
+    }
     review.scorecard_id, review.score, review.fatal = new.id, new.score, new.fatal
     review.state, review.requeue_reason = next_state, reason
     review.sampled = review.sampled or (not new.needs_review and wanted)

@@ -60,9 +60,9 @@ def test_findings_changed_by_a_rescore_put_a_reviewed_call_back_in_the_queue(
     review_it(client, sup, call)  # reviewed again, against the new findings
     history = client.get(f"/api/calls/{call}", headers=sup).json()["review"]["history"]
     assert len(history) == 2 and history[1]["scorecard_id"] == review["scorecard_id"]
-    events = [e["action"] for e in client.get(f"/api/calls/{call}/audit", headers=sup).json()]
-    assert events[-4:] == ["call.rescore", "review.requeue", "review.claim", "review.submit"]
-    requeue = next(e for e in client.get(f"/api/calls/{call}/audit", headers=sup).json() if e["action"] == "review.requeue")
+    events = client.get(f"/api/calls/{call}/audit", headers=sup).json()
+    assert [e["action"] for e in events][-4:] == ["call.rescore", "review.requeue", "review.claim", "review.submit"]
+    requeue = next(e for e in events if e["action"] == "review.requeue")
     assert requeue["before"]["state"] == "reviewed" and requeue["after"]["reason"] == review["requeue_reason"]
     with sessions() as session:
         assert verify_chain(session)[1] == []
