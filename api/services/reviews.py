@@ -312,19 +312,34 @@ def list_queue(
 def claim_next(
     session: Session, *, user: User, filters: QueueFilter, aging_hours: float, lease_minutes: int
 ) -> Review | None:
-    """The caller's next call, leased to them; None when the queue (within the filters) is empty."""
+    """The caller's next call, leased to them; None when the queue (within the filters) is empty.
+
+    The queue's order (`_priority`) in two passes, each an index walk that stops at the first claimable row
+    (`ix_reviews_claim*`): first the fatal and the long-waiting calls, then the rest, each by score, then age.
+    Sorting the whole queue by the tier expression on every claim cost PostgreSQL 10-50 ms of CPU at 10,000
+    queued calls (EXPLAIN ANALYZE: a sort of all 6,500 open reviews), and 32 claimers at once queued behind it."""
     now = utcnow()
-    query = _queue_query(user, QueueFilter(**{**filters.__dict__, "status": None}), now).with_only_columns(Review.id)
-    query = query.order_by(*_priority(now, aging_hours)).limit(1)
+    base = _queue_query(user, QueueFilter(**{**filters.__dict__, "status": None}), now).with_only_columns(Review.id)
+    base = base.where(Review.state.in_(OPEN_STATES))  # the partial indexes' condition, spelled out for the planner
+    first_tier = Review.fatal | (Review.queued_at < now - timedelta(hours=aging_hours))
+    for tier in (first_tier, ~first_tier):
+        review = _claim_in(session, user, base.where(tier), now, lease_minutes)
+        if review is not None:
+            return review
+    return None
+
+
+def _claim_in(session: Session, user: User, candidates: Any, now: datetime, lease_minutes: int) -> Review | None:
+    query = candidates.order_by(Review.score, Review.queued_at, Review.id).limit(1)
     postgres = session.get_bind().dialect.name == "postgresql"
+    claimable = or_(
+        Review.state == ReviewState.QUEUED, (Review.state == ReviewState.CLAIMED) & (Review.lease_until < now)
+    )
     for _ in range(5):  # SQLite: a lost compare-and-set (another claimer between select and update) tries again
         review_id = session.scalar(query.with_for_update(skip_locked=True, of=Review) if postgres else query)
         if review_id is None:
             return None
-        claimable = or_(
-            Review.state == ReviewState.QUEUED, (Review.state == ReviewState.CLAIMED) & (Review.lease_until < now)
-        )
-        result: Any = session.execute(
+        review = session.scalar(
             update(Review)
             .where(Review.id == review_id, claimable)
             .values(
@@ -333,9 +348,10 @@ def claim_next(
                 lease_until=now + timedelta(minutes=lease_minutes),
                 version=Review.version + 1,
             )
+            .returning(Review),
+            execution_options={"populate_existing": True},
         )
-        if result.rowcount == 1:
-            review = session.get_one(Review, review_id, populate_existing=True)
+        if review is not None:
             append_event(
                 session,
                 actor=user.name,

@@ -249,6 +249,19 @@ class Review(Base):
 
 
 Index("ix_reviews_queue", Review.state, Review.fatal, Review.score, Review.queued_at)
+# What a claim walks (`claim_next`): open reviews in queue order, the fatal ones apart, and by waiting time for the
+# aging; partial, so the reviewed and not-needed majority of a year's calls is not in them.
+_OPEN = Review.state.in_(("queued", "claimed"))
+Index("ix_reviews_claim", Review.score, Review.queued_at, Review.id, postgresql_where=_OPEN, sqlite_where=_OPEN)
+Index(
+    "ix_reviews_claim_fatal",
+    Review.score,
+    Review.queued_at,
+    Review.id,
+    postgresql_where=_OPEN & Review.fatal,
+    sqlite_where=_OPEN & Review.fatal,
+)
+Index("ix_reviews_claim_since", Review.queued_at, postgresql_where=_OPEN, sqlite_where=_OPEN)
 
 
 class ReviewDecision(Base):
