@@ -147,6 +147,11 @@ def _client(base: str, key: str, rounds: int) -> tuple[list[float], list[float]]
     return claims, details
 
 
+def _cpu_seconds(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime + stime
+
+
 def _line(name: str, samples: list[float]) -> str:
     ms = sorted(s * 1000 for s in samples)
     p99 = ms[min(len(ms) - 1, int(len(ms) * 0.99))]
@@ -168,11 +173,17 @@ def main() -> None:
         started = time.perf_counter()
         httpx.get(f"{base}/api/queue", headers={"X-API-Key": keys[0]}, timeout=600)  # first read queues the calls
         print(f"first queue read (review rows for {args.calls} calls): {time.perf_counter() - started:.1f} s")
+        print(f"server pid {process.pid}", flush=True)
+        cpu_before = _cpu_seconds(process.pid)
         with ThreadPoolExecutor(args.clients) as pool:
             results = list(pool.map(lambda key: _client(base, key, args.rounds), keys))
+        cpu = _cpu_seconds(process.pid) - cpu_before
         print(f"{make_engine(url).dialect.name}, {args.clients} clients, {len(os.sched_getaffinity(0))} cores")
         print(_line("claim-next", [s for claims, _ in results for s in claims]))
         print(_line("call detail", [s for _, details in results for s in details]))
+        pairs = sum(len(details) for _, details in results)
+        # Latency on a shared machine depends on everyone's load; the server's own CPU per request much less.
+        print(f"server CPU   {cpu * 1000 / max(1, pairs):.1f} ms per claim + detail pair (callqa serve process)")
     finally:
         process.terminate()
         process.wait(timeout=30)

@@ -352,6 +352,9 @@ def _claim_in(session: Session, user: User, candidates: Any, now: datetime, leas
             execution_options={"populate_existing": True},
         )
         if review is not None:
+            # The call's row now, so the caller's reply needs no query while this transaction holds the audit
+            # chain's lock (every other claimer waits for it).
+            session.get_one(Call, review.call_id)
             append_event(
                 session,
                 actor=user.name,

@@ -31,7 +31,9 @@ def make_engine(url: str) -> Engine:
     if backend == "postgresql":
         if parsed.drivername == "postgresql":  # plain postgresql:// would ask for psycopg2, which is not installed
             parsed = parsed.set(drivername="postgresql+psycopg")
-        return create_engine(parsed, pool_pre_ping=True)
+        # As many connections as `callqa serve` has worker threads (AnyIO's 40) plus the auth reads: with the
+        # default 5 + 10, 32 concurrent clients waited for a connection before waiting for the database.
+        return create_engine(parsed, pool_pre_ping=True, pool_size=10, max_overflow=40)
     raise ConfigError(f"CALLQA_DATABASE_URL: {backend} is not supported; use sqlite:///PATH or postgresql+psycopg://")
 
 
@@ -85,8 +87,23 @@ def _sqlite_connect(dbapi_connection: Any, record: Any) -> None:
     cursor.close()
 
 
+READ_ONLY = "callqa_read_only"  # an execution option: this connection's transactions only read
+
+
+def read_only(sessions: sessionmaker[Session]) -> sessionmaker[Session]:
+    """Sessions on the same store (and pool) whose transactions only read: on SQLite they begin DEFERRED, so they
+    never wait for the write lock (WAL readers see the last commit)."""
+    bind = sessions.kw.get("bind")
+    if not isinstance(bind, Engine):
+        return sessions
+    return sessionmaker(bind.execution_options(**{READ_ONLY: True}), expire_on_commit=False)
+
+
 def _sqlite_begin(connection: Any) -> None:
     # BEGIN IMMEDIATE takes the write lock up front, waiting up to busy_timeout for it. A deferred transaction that
     # reads and then writes fails at once with "database is locked" when another writer committed in between,
     # which busy_timeout cannot cure; two batches at once would then fail each other's calls.
+    if connection.get_execution_options().get(READ_ONLY):
+        connection.exec_driver_sql("BEGIN")  # a read: no write lock to wait for
+        return
     connection.exec_driver_sql("BEGIN IMMEDIATE")

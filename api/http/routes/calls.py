@@ -121,7 +121,7 @@ def get_call(request: Request, session: SessionDep, user: CurrentUser, call_id: 
     """Metadata, transcript segments, the machine's findings, score, review state and history, `version`."""
     visible_call(session, user=user, call_id=call_id)
     sync_queue(request, session)
-    data = show_call(session, call_id=call_id).to_dict()
+    data = show_call(session, call_id=call_id, files=False).to_dict()
     data.pop("files")  # server paths are the operator's business, not the reviewer's
     review = review_state(session, call_id=call_id)
     return {**data, "review": review, "version": review["version"] if review else 0}
