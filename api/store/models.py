@@ -19,6 +19,7 @@ from sqlalchemy import (
     DateTime,
     ForeignKey,
     Index,
+    LargeBinary,
     MetaData,
     String,
     Text,
@@ -347,3 +348,17 @@ class AuditEvent(Base):
     after: Mapped[dict[str, Any] | None]
     prev_hash: Mapped[str] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64), unique=True)
+
+
+class WaveformPeaks(Base):
+    """A call's waveform for the player, computed once from its audio: per channel, the loudest sample of each
+    1/`rate` s as one byte (0-255), channels one after another. The page draws it before any audio arrives."""
+
+    __tablename__ = "waveform_peaks"
+
+    call_id: Mapped[int] = mapped_column(ForeignKey("calls.id", ondelete="CASCADE"), primary_key=True)
+    rate: Mapped[int]  # peaks per second
+    channels: Mapped[int]
+    duration: Mapped[float]
+    data: Mapped[bytes] = mapped_column(LargeBinary)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)

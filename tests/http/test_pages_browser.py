@@ -1,24 +1,42 @@
-"""The pages in a real browser: Debian's Chromium through Playwright against a real `callqa serve`, on a database
-holding a scored call whose audio is a sample MP3."""
+"""The review pages in a real browser: Debian's Chromium through Playwright against a real `callqa serve`, on a
+store filled by a real `callqa batch` over sample calls (the Whisper model runs: these are slow tests too).
+
+One store and one server for the whole module (batching costs a minute or more), so the tests share its queue:
+each finds its calls from the queue's state, never by a fixed id.
+
+A subset of the samples, not all 10: on this 2-core machine shared by several builds, batching all 10 took
+3 min 19 s (user 1 min), which with the tests would pass the ~4 minute budget. Three of the four need review.
+"""
 
 from __future__ import annotations
 
 import os
+import re
+import subprocess
+import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
+import httpx
 import pytest
-from sqlalchemy.orm import Session, sessionmaker
+from playwright.sync_api import Browser, Page, Request, sync_playwright
+from sqlalchemy import func, select
 
 from api.services.users import add_user
-from api.store.models import UserRole
-from tests.http.conftest import PASSWORD, Seed, finding, scorecard
-from tests.http.test_server import server  # noqa: F401  (fixture: `callqa serve` on a free port)
+from api.store import make_engine, make_sessionmaker, upgrade
+from api.store.models import UserRole, WaveformPeaks
+from tests.http.conftest import PASSWORD, SECRET
+from tests.http.test_server import _free_port
 
 CHROMIUM = "/usr/bin/chromium"
-SAMPLE = Path(__file__).parents[2] / "samples" / "01_account_query_good.mp3"
+CALLQA = str(Path(sys.executable).parent / "callqa")
+SAMPLES = Path(__file__).parents[2] / "samples"
+BATCHED = ["01_account_query_good", "03_missing_greeting", "04_forbidden_phrases", "06_promised_returns"]
+NEEDING_REVIEW = 3
 pytestmark = [
     pytest.mark.browser,
+    pytest.mark.slow,
     pytest.mark.skipif(not os.path.exists(CHROMIUM), reason=f"{CHROMIUM} is missing (apt-get install chromium)"),
 ]
 ARGS = [
@@ -30,26 +48,58 @@ ARGS = [
 ]
 
 
-@pytest.fixture
-def browser() -> Iterator[object]:
-    from playwright.sync_api import sync_playwright
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """`callqa batch` over the samples into a fresh SQLite store, the users, then `callqa serve` on it."""
+    folder = tmp_path_factory.mktemp("browser")
+    url = f"sqlite:///{folder / 'callqa.db'}"
+    env = {**os.environ, "CALLQA_DATABASE_URL": url, "CALLQA_SECRET_KEY": SECRET, "CALLQA_SAMPLE_RATE": "0"}
+    engine = make_engine(url)
+    upgrade(engine)
+    files = [str(SAMPLES / f"{name}.mp3") for name in BATCHED]
+    batch = subprocess.run([CALLQA, "batch", *files, "--json"], env=env, capture_output=True, text=True, timeout=600)
+    assert batch.returncode == 0, batch.stderr[-3000:]
+    assert f'"needing_review": {NEEDING_REVIEW}' in batch.stdout, batch.stdout
+    sessions = make_sessionmaker(engine)
+    with sessions.begin() as session:
+        # the batch precomputed every call's waveform: no page has to decode a recording to draw one
+        assert session.scalar(select(func.count()).select_from(WaveformPeaks)) == len(BATCHED)
+        for name, role in (("sup", "supervisor"), ("sup2", "supervisor"), ("trainer", "trainer")):
+            add_user(session, name=name, role=UserRole(role), password=PASSWORD)
+    engine.dispose()
 
+    port = _free_port()
+    log_path = folder / "server.log"
+    with log_path.open("w") as log:
+        process = subprocess.Popen([CALLQA, "serve", "--port", str(port)], env=env, stdout=log, stderr=log)
+        base = f"http://127.0.0.1:{port}"
+        try:
+            for _ in range(300):
+                try:
+                    if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
+                        break
+                except httpx.TransportError:
+                    pass
+                process.poll()
+                assert process.returncode is None, log_path.read_text()
+                time.sleep(0.1)
+            yield base
+        finally:
+            process.terminate()
+            process.wait(timeout=30)
+    assert "Traceback" not in log_path.read_text(), log_path.read_text()[-3000:]
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
     with sync_playwright() as playwright:
         chromium = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
         yield chromium
         chromium.close()
 
 
-@pytest.fixture
-def call_id(seed: Seed, sessions: sessionmaker[Session]) -> int:
-    with sessions.begin() as session:
-        add_user(session, name="sup", role=UserRole.SUPERVISOR, password=PASSWORD)
-        add_user(session, name="trainer", role=UserRole.TRAINER, password=PASSWORD)
-    return seed(scorecard(40, finding("greeting.opening")), audio=SAMPLE.read_bytes())
-
-
-def _log_in(browser: object, base: str, name: str) -> object:
-    page = browser.new_page(viewport={"width": 1280, "height": 800})  # type: ignore[attr-defined]
+def _log_in(browser: Browser, base: str, name: str) -> Page:
+    page = browser.new_context(viewport={"width": 1280, "height": 800}).new_page()
     page.goto(f"{base}/queue")
     assert page.url.endswith("/login")  # no session: the login form
     page.fill("input[name=username]", name)
@@ -59,33 +109,90 @@ def _log_in(browser: object, base: str, name: str) -> object:
     return page
 
 
-def test_supervisor_logs_in_claims_seeks_and_sees_the_playing_line(server: str, call_id: int, browser: object) -> None:  # noqa: F811
-    page: object = _log_in(browser, server, "sup")
-    assert page.locator(f"#queue a[href='/calls/{call_id}']").count() == 1  # type: ignore[attr-defined]
-    page.click("#claim-next")  # type: ignore[attr-defined]
-    page.wait_for_url(f"{server}/calls/{call_id}")  # type: ignore[attr-defined]
-    assert "forbidden phrase" in page.inner_text("#findings")  # type: ignore[attr-defined]
-    assert "坐席" in page.inner_text("#transcript")  # type: ignore[attr-defined]
-    page.wait_for_function("window.callqaPlayer && window.callqaPlayer.getDuration() > 50")  # type: ignore[attr-defined]
-
-    line = page.locator("#transcript .line").nth(1)  # type: ignore[attr-defined]
-    start = float(line.get_attribute("data-start"))
-    assert start > 0
-    line.click()
-    position = page.evaluate("window.callqaPlayer.getCurrentTime()")  # type: ignore[attr-defined]
-    assert abs(position - start) < 0.05
-
-    page.locator("#transcript .line").nth(0).click()  # type: ignore[attr-defined]
-    page.click("#play")  # type: ignore[attr-defined]
-    page.wait_for_function("window.callqaPlayer.getCurrentTime() > 0.3")  # type: ignore[attr-defined]
-    page.wait_for_selector("#transcript .line.playing")  # type: ignore[attr-defined]
-    assert page.locator("#transcript .line.playing").count() == 1  # type: ignore[attr-defined]
-    assert page.locator("#decisions").count() == 1  # type: ignore[attr-defined]
+def _claim_next(page: Page, base: str) -> int:
+    page.click("#claim-next")
+    page.wait_for_url(re.compile(r".*/(calls/\d+|queue\?.*empty=true)$"))
+    match = re.search(r"/calls/(\d+)$", page.url)
+    return int(match[1]) if match else 0
 
 
-def test_trainer_sees_the_call_without_decision_buttons(server: str, call_id: int, browser: object) -> None:  # noqa: F811
-    page: object = _log_in(browser, server, "trainer")
-    assert page.locator("#claim-next").count() == 0  # type: ignore[attr-defined]
-    page.goto(f"{server}/calls/{call_id}")  # type: ignore[attr-defined]
-    assert "forbidden phrase" in page.inner_text("#findings")  # type: ignore[attr-defined]
-    assert page.locator("#decisions").count() == 0  # type: ignore[attr-defined]
+def _queued(page: Page) -> list[str]:
+    return [row.get_attribute("data-call") or "" for row in page.locator("#queue tbody tr[data-call]").all()]
+
+
+def test_supervisor_claims_plays_seeks_rejects_a_finding_and_submits(server: str, browser: Browser) -> None:
+    page = _log_in(browser, server, "sup")
+    before = _queued(page)
+    assert len(before) == NEEDING_REVIEW
+    assert page.evaluate("document.documentElement.scrollWidth") <= 1280  # no layout break at 1280×800
+    audio_requests: list[Request] = []
+    page.on("request", lambda r: audio_requests.append(r) if r.url.endswith("/audio") else None)
+
+    call_id = _claim_next(page, server)
+    assert str(call_id) == before[0]  # the head of the queue (the fatal call)
+    page.wait_for_function("window.callqaPlayer && window.callqaPlayer.getDecodedData()")
+    lanes = page.evaluate("window.callqaPlayer.getDecodedData().numberOfChannels")
+    assert lanes == 2 and page.inner_text(".lane-labels").split() == ["坐席", "客户"]
+    # drawn from the stored peaks; the audio streams by byte ranges instead of being fetched whole to decode
+    assert page.evaluate("window.callqaPlayer.getDecodedData().sampleRate") == pytest.approx(100, abs=1)
+    assert audio_requests and all(r.headers.get("range", "").startswith("bytes=") for r in audio_requests)
+    assert page.locator("#player >> [part~='region']").count() >= page.locator("#findings .finding").count() > 0
+    assert "锁定剩余" in page.inner_text("#lease")
+    assert page.evaluate("document.documentElement.scrollWidth") <= 1280
+
+    page.locator("#transcript .line").nth(0).click()
+    page.click("#play")
+    page.wait_for_function("window.callqaPlayer.getCurrentTime() > 0.3")
+    page.wait_for_selector("#transcript .line.playing")
+    assert page.locator("#transcript .line.playing").count() == 1
+    page.click("#play")  # pause
+
+    finding = page.locator("#findings .finding").nth(1)
+    start = float(finding.get_attribute("data-start") or "nan")
+    finding.locator(".detail").first.click()
+    assert page.evaluate("window.callqaPlayer.getCurrentTime()") == pytest.approx(start, abs=0.05)
+    assert "selected" in (finding.get_attribute("class") or "")
+
+    page.keyboard.press("x")  # reject the selected finding: the reason field takes the focus
+    page.keyboard.type("录音中已有风险提示")
+    assert finding.locator("select.verdict").input_value() == "reject"
+    page.check("input[name=decision][value=fail]")
+    page.fill("textarea[name=comment]", "复核确认不合格")
+    page.click("#submit-review")
+    page.wait_for_url(f"{server}/queue?done={call_id}")
+    assert f"已提交通话 #{call_id}" in page.inner_text("#done")
+    assert _queued(page) == before[1:] and page.inner_text("#total") == str(NEEDING_REVIEW - 1)
+
+    page.goto(f"{server}/calls/{call_id}")
+    assert "录音中已有风险提示" in page.inner_text("#history") and page.locator("#review-form").count() == 0
+
+
+def test_a_second_supervisor_cannot_claim_a_call_already_claimed(server: str, browser: Browser) -> None:
+    first, second = _log_in(browser, server, "sup"), _log_in(browser, server, "sup2")
+    open_calls = set(_queued(first))
+    mine = _claim_next(first, server)
+    theirs = _claim_next(second, server)
+    assert mine in {int(c) for c in open_calls} and theirs != mine
+    while theirs:  # the second takes everything left; never the first's call
+        second.goto(f"{server}/queue")
+        theirs = _claim_next(second, server)
+        assert theirs != mine
+    assert "没有可领取的通话" in second.inner_text("main")
+    claimed = second.locator(f"#claimed tr[data-call='{mine}'] .holder")
+    assert claimed.inner_text() == "sup"
+    second.goto(f"{server}/calls/{mine}")
+    assert "sup 正在复核此通话" in second.inner_text("#lease")
+    assert second.locator("#review-form").count() == 0
+
+
+def test_trainer_sees_calls_without_decision_buttons(server: str, browser: Browser) -> None:
+    page = _log_in(browser, server, "trainer")
+    assert page.locator("#claim-next").count() == 0
+    link = page.locator("#queue a, #claimed a").first
+    link.click()
+    page.wait_for_url(re.compile(r".*/calls/\d+$"))
+    assert page.locator("#findings .finding").count() > 0
+    assert page.locator("#review-form, select.verdict, #renew, #release").count() == 0
+    assert "x" not in page.inner_text("#shortcuts")  # no confirm/reject shortcuts offered
+    page.keyboard.press("j")  # navigating still works
+    assert page.locator("#findings .finding.selected").count() == 1

@@ -49,6 +49,9 @@ def test_upgrade_from_empty_then_downgrade_one_step(engine: Engine) -> None:
     assert check_revision(engine) == DatabaseState.BEHIND
     upgrade(engine)
     assert current_revision(engine) == head_revision()
+    assert set(inspect(engine).get_table_names()) >= TABLES | REVIEW_TABLES | {"waveform_peaks"}
+    downgrade(engine, "-1")  # the player's waveform peaks go, the rest stays
+    assert "waveform_peaks" not in inspect(engine).get_table_names()
     assert set(inspect(engine).get_table_names()) >= TABLES | REVIEW_TABLES
     downgrade(engine, "-1")  # 0003: the re-score columns go, the review tables stay
     columns = {c["name"] for c in inspect(engine).get_columns("reviews")}

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from fastapi import Request
+from fastapi import Request, Response
 from fastapi.responses import FileResponse
 from pydantic import BaseModel, Field
 from sqlalchemy import select
@@ -17,6 +17,7 @@ from api.services.appeals import file_appeal
 from api.services.audit import call_events, event_dict
 from api.services.calls import check_audio
 from api.services.history import review_state
+from api.services.peaks import call_peaks
 from api.services.queries import show_call
 from api.services.reviews import (
     FindingDecision,
@@ -135,6 +136,15 @@ def get_audio(session: SessionDep, user: CurrentUser, call_id: CallId) -> FileRe
     if path is None:
         raise NotFound(f"call {call_id}: its audio is {state} (no stored file holds it any more)")
     return FileResponse(path, filename=f"call-{call_id}{_suffix(path)}")
+
+
+@router.get("/{call_id}/peaks")
+def get_peaks(response: Response, session: SessionDep, user: CurrentUser, call_id: CallId) -> dict[str, Any]:
+    """The waveform for a player: `rate` peaks per second per channel, each channel base64 of one byte (0-255)
+    per peak; computed from the audio on first request when processing did not store them."""
+    visible_call(session, user=user, call_id=call_id)
+    response.headers["Cache-Control"] = "private, max-age=86400"  # a call's audio never changes (its SHA-256)
+    return call_peaks(session, call_id=call_id).to_dict()
 
 
 def _suffix(path: str) -> str:
