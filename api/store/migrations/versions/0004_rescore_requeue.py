@@ -1,8 +1,8 @@
 """reviews.requeue_reason, review_decisions.scorecard_id: a re-score that changes the findings requeues a call;
 partial indexes that a claim walks instead of sorting the whole queue
 
-Revision ID: 0003
-Revises: 0002
+Revision ID: 0004
+Revises: 0003
 Create Date: 2026-11-30 20:20:00
 """
 
@@ -18,8 +18,8 @@ CLAIM_INDEXES = {
     "ix_reviews_claim_since": (["queued_at"], OPEN),
 }
 
-revision = "0003"
-down_revision = "0002"
+revision = "0004"
+down_revision = "0003"
 branch_labels = None
 depends_on = None
 
