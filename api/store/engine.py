@@ -31,9 +31,7 @@ def make_engine(url: str) -> Engine:
     if backend == "postgresql":
         if parsed.drivername == "postgresql":  # plain postgresql:// would ask for psycopg2, which is not installed
             parsed = parsed.set(drivername="postgresql+psycopg")
-        # As many connections as `callqa serve` has worker threads (AnyIO's 40) plus the auth reads: with the
-        # default 5 + 10, 32 concurrent clients waited for a connection before waiting for the database.
-        return create_engine(parsed, pool_pre_ping=True, pool_size=10, max_overflow=40)
+        return create_engine(parsed, pool_pre_ping=True)
     raise ConfigError(f"CALLQA_DATABASE_URL: {backend} is not supported; use sqlite:///PATH or postgresql+psycopg://")
 
 
