@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 
-from sqlalchemy import case, exists, func, or_, select, update
+from sqlalchemy import case, exists, func, or_, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -95,6 +95,11 @@ def sync_reviews(session: Session, *, sample_rate: float) -> int:
                 call_id=call_id,
                 after={"sampled": sample, "fatal": is_fatal, "score": score},
             )
+    if len(done) >= _ANALYZE_AFTER and session.get_bind().dialect.name == "postgresql":
+        # A fresh or much grown table without statistics makes the planner sort the whole queue for every claim
+        # instead of walking ix_reviews_claim (seen: 24 ms instead of 0.05 ms at 10,000 calls); autovacuum may
+        # take minutes to notice.
+        session.execute(text("ANALYZE reviews"))
     return queued + _follow_rescores(session, sample_rate=sample_rate)
 
 
@@ -102,6 +107,7 @@ def sync_reviews(session: Session, *, sample_rate: float) -> int:
 _FLAGGED = ("fail", "uncertain")
 _DECIDED = (ReviewState.REVIEWED, ReviewState.APPEALED, ReviewState.RULED)
 _IN_CHUNK = 500  # scorecard ids per IN (…)
+_ANALYZE_AFTER = 1000  # new review rows
 
 
 def _follow_rescores(session: Session, *, sample_rate: float) -> int:
