@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: demo test lint bench samples system-deps
+.PHONY: demo test lint bench samples system-deps screenshots
 
 # The samples go into the embedded default store (~/.local/share/callqa/callqa.db): a second run finds them done.
 demo: $(STAMP)
@@ -43,3 +43,12 @@ $(STAMP): pyproject.toml
 samples:
 	bash samples/setup_tts.sh
 	.venv-tts/bin/python samples/generate.py
+
+# The pages' screenshots in docs/screenshots/ (shown in the README): the samples scored into a temporary database,
+# served by `callqa serve`, photographed by Debian's Chromium through Playwright (a CJK font, or the Chinese
+# labels are empty boxes).
+SCREENSHOT_PACKAGES := chromium fonts-wqy-microhei
+screenshots: $(STAMP)
+	@dpkg -s $(SCREENSHOT_PACKAGES) >/dev/null 2>&1 || { $(SUDO) apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $(SCREENSHOT_PACKAGES); }
+	$(PY) docs/screenshots.py

@@ -44,16 +44,24 @@ def _duration(path: Path) -> float:
     return float(subprocess.run(probe, check=True, capture_output=True, text=True).stdout)
 
 
-def timed(args: list[str], env: dict[str, str]) -> tuple[float, str]:
-    """Wall time and stdout of one callqa command; each measurement is printed at once (the run is long)."""
+def timed(args: list[str], env: dict[str, str]) -> tuple[float, float, str]:
+    """Wall time, CPU time (user + system of callqa and the workers it reaped) and stdout of one callqa command;
+    each measurement is printed at once (the run is long)."""
     started = time.monotonic()
-    result = subprocess.run([CALLQA, *args], capture_output=True, text=True, env=env)
-    wall = time.monotonic() - started
-    if result.returncode != 0:
-        raise SystemExit(f"callqa {' '.join(args[:2])} failed ({result.returncode}): {result.stderr.strip()[-300:]}")
+    with tempfile.TemporaryFile("w+") as stdout, tempfile.TemporaryFile("w+") as stderr:
+        process = subprocess.Popen([CALLQA, *args], stdout=stdout, stderr=stderr, text=True, env=env)
+        _, status, usage = os.wait4(process.pid, 0)
+        process.returncode = os.waitstatus_to_exitcode(status)
+        wall = time.monotonic() - started
+        stdout.seek(0)
+        stderr.seek(0)
+        output, errors = stdout.read(), stderr.read()
+    cpu = usage.ru_utime + usage.ru_stime
+    if process.returncode != 0:
+        raise SystemExit(f"callqa {' '.join(args[:2])} failed ({process.returncode}): {errors.strip()[-300:]}")
     workers = args[args.index("--workers") + 1] if "--workers" in args else "default"
-    print(f"  measured: callqa {args[0]} --workers {workers}: {wall:.1f} s", flush=True)
-    return wall, result.stdout
+    print(f"  measured: callqa {args[0]} --workers {workers}: {wall:.1f} s wall, {cpu:.1f} CPU s", flush=True)
+    return wall, cpu, output
 
 
 def fresh_env(folder: Path, name: str, url: str | None) -> dict[str, str]:
@@ -67,6 +75,7 @@ def main() -> None:
     parser.add_argument("--copies", type=int, default=3, help="times the samples are used (3 = 20.7 min)")
     parser.add_argument("--workers", type=int, default=len(os.sched_getaffinity(0)))
     parser.add_argument("--database-url", help="an EMPTY database per batch is needed: default SQLite files")
+    parser.add_argument("--skip-one-worker", action="store_true", help="no third run with one worker")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="callqa-bench-") as temp:
         folder = Path(temp)
@@ -76,22 +85,32 @@ def main() -> None:
             f"{os.cpu_count()} cores (shared: other work on the machine slows every figure)",
             flush=True,
         )
-        rows = {}
-        score_wall, _ = timed(["score", *map(str, files), "--json", "--workers", str(args.workers)], dict(os.environ))
-        rows[f"callqa score, no database, {args.workers} workers"] = score_wall
+        rows: dict[str, tuple[float, float, int]] = {}
+        score_wall, score_cpu, _ = timed(
+            ["score", *map(str, files), "--json", "--workers", str(args.workers)], dict(os.environ)
+        )
+        rows[f"callqa score, no database, {args.workers} workers"] = score_wall, score_cpu, args.workers
         env_n = fresh_env(folder, "n", args.database_url)
-        batch_n, batch_out = timed(["batch", str(folder / "audio"), "--json", "--workers", str(args.workers)], env_n)
+        batch_n, batch_cpu, batch_out = timed(
+            ["batch", str(folder / "audio"), "--json", "--workers", str(args.workers)], env_n
+        )
         first = json.loads(batch_out)
-        rows[f"callqa batch, {args.workers} workers"] = batch_n
-        if args.workers != 1 and not args.database_url:
+        rows[f"callqa batch, {args.workers} workers"] = batch_n, batch_cpu, args.workers
+        if args.workers != 1 and not args.database_url and not args.skip_one_worker:
             env_1 = fresh_env(folder, "one", None)
-            rows["callqa batch, 1 worker"], _ = timed(
-                ["batch", str(folder / "audio"), "--json", "--workers", "1"], env_1
-            )
-        again_wall, again_out = timed(["batch", str(folder / "audio"), "--json"], env_n)
+            one_wall, one_cpu, _ = timed(["batch", str(folder / "audio"), "--json", "--workers", "1"], env_1)
+            rows["callqa batch, 1 worker"] = one_wall, one_cpu, 1
+        again_wall, _, again_out = timed(["batch", str(folder / "audio"), "--json"], env_n)
         again = json.loads(again_out)
-        for label, wall in rows.items():
-            print(f"{label:<42} {wall:7.1f} s  {audio_s / wall:6.1f}× realtime", flush=True)
+        print(f"load average now: {', '.join(f'{x:.1f}' for x in os.getloadavg())} (other work slows the wall times)")
+        for label, (wall, cpu, cores) in rows.items():
+            # CPU time does not grow when other processes take the cores: audio / (CPU s / cores) is the speed the
+            # same work would have on `cores` cores of its own (an upper bound: it assumes no idle core).
+            print(
+                f"{label:<42} {wall:7.1f} s  {audio_s / wall:6.1f}× realtime; {cpu:7.1f} CPU s = "
+                f"{audio_s / cpu * cores:5.1f}× realtime on {cores} idle cores",
+                flush=True,
+            )
         print(
             f"database share of batch wall time: {first['database_s'] / first['wall_time_s']:.2%} "
             f"({first['database_s']:.2f} s of open transactions in {first['wall_time_s']:.1f} s, batch's clock); "

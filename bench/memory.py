@@ -8,7 +8,8 @@ RSS (ru_maxrss, model included) is printed with its run time. Measured on 2 shar
     .venv/bin/python -m bench.memory [--lengths 600,3600,10800] [--stages]   # from the repo root
 
 `--stages` measures decoding and the per-channel acoustics only (VAD, tones, loudness; no model): seconds
-instead of minutes.
+instead of minutes. `--through-batch` runs each call through `callqa batch` instead (decode → VAD → ASR → scoring
+→ a fresh SQLite store), sampling the RSS of the whole process tree (batch and any workers) twice a second.
 """
 
 from __future__ import annotations
@@ -21,6 +22,8 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+
+import psutil
 
 ROOT = Path(__file__).resolve().parent.parent
 TARGET_MB = 1536
@@ -67,6 +70,47 @@ def measure(path: Path, stages: bool) -> tuple[float, float, dict[str, object]]:
     return usage.ru_maxrss / 1024, time.perf_counter() - start, json.loads(output.strip().splitlines()[-1])
 
 
+def measure_batch(path: Path) -> tuple[float, float, float, dict[str, object]]:
+    """(peak RSS of the `callqa batch` process tree, summed over its processes, in MB; the largest single
+    process's peak (ru_maxrss of batch and the workers it reaped), in MB; wall seconds; batch's JSON summary) of
+    one batch over a folder holding only `path`, into a fresh SQLite store."""
+    folder = path.parent / f"batch_{path.stem}"
+    folder.mkdir()
+    (folder / path.name).symlink_to(path)
+    callqa = str(Path(sys.executable).parent / "callqa")
+    env = {**os.environ, "CALLQA_DATABASE_URL": f"sqlite:///{path.parent / (path.stem + '.db')}"}
+    subprocess.run([callqa, "db", "upgrade"], check=True, capture_output=True, env=env)
+    start = time.perf_counter()
+    with tempfile.TemporaryFile("w+") as output:
+        batch = subprocess.Popen([callqa, "batch", str(folder), "--json"], stdout=output, env=env)
+        root = psutil.Process(batch.pid)
+        tree_peak = 0
+        while True:
+            pid, status, usage = os.wait4(batch.pid, os.WNOHANG)
+            if pid:
+                break
+            try:
+                tree = [root, *root.children(recursive=True)]
+            except psutil.NoSuchProcess:
+                tree = []
+            tree_peak = max(tree_peak, sum(_rss(process) for process in tree))
+            time.sleep(0.5)
+        batch.returncode = os.waitstatus_to_exitcode(status)
+        output.seek(0)
+        text = output.read()
+    wall = time.perf_counter() - start
+    if batch.returncode:
+        raise SystemExit(f"callqa batch failed on {path.name} (exit {batch.returncode})")
+    return tree_peak / 2**20, usage.ru_maxrss / 1024, wall, json.loads(text.strip().splitlines()[-1])
+
+
+def _rss(process: psutil.Process) -> int:
+    try:
+        return int(process.memory_info().rss)
+    except psutil.NoSuchProcess:
+        return 0
+
+
 def child(path: Path, stages: bool) -> None:
     if stages:
         print(json.dumps(run_stages(path)))
@@ -104,10 +148,27 @@ def main() -> None:
         help="call lengths in seconds (3 h less 10 s: the default limit is exactly 3 h)",
     )
     parser.add_argument("--stages", action="store_true", help="decode and acoustics only, no model")
+    parser.add_argument("--through-batch", action="store_true", help="each call through `callqa batch`, whole tree")
     parser.add_argument("--child", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
         child(args.child, args.stages)
+        return
+    if args.through_batch:
+        print(
+            f"peak RSS of `callqa batch` over one call (process tree), {os.cpu_count()} cores; target <= {TARGET_MB} MB"
+        )
+        with tempfile.TemporaryDirectory() as folder:
+            for seconds in (int(s) for s in args.lengths.split(",")):
+                path = make_call(Path(folder), seconds)
+                tree, largest, wall, summary = measure_batch(path)
+                verdict = "ok" if tree <= TARGET_MB else "OVER"
+                print(
+                    f"{seconds / 60:6.0f} min: tree peak {tree:7.0f} MB {verdict:4} (largest process {largest:.0f} MB)"
+                    f"  {wall:7.1f} s ({seconds / wall:5.1f}x realtime)  scored {summary.get('scored')}, "
+                    f"failed {summary.get('failed')}",
+                    flush=True,
+                )
         return
     what = "decode + VAD + tones + loudness" if args.stages else "whole transcription, model included"
     print(f"peak RSS of one fresh process per call ({what}), {os.cpu_count()} cores; target <= {TARGET_MB} MB")

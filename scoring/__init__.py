@@ -14,7 +14,7 @@ from scoring.noise import measure as measure_noise
 from scoring.normalise import normalise
 from scoring.phrasebook import Phrasebook, PhrasebookError, load_phrasebooks
 from scoring.scorecard import Scorecard
-from scoring.sources import source_problems
+from scoring.sources import clause_texts, source_problems
 
 __all__ = [
     "LABELS_SUFFIX",
@@ -34,6 +34,7 @@ __all__ = [
     "Turn",
     "Verdict",
     "case_transcript",
+    "clause_texts",
     "coverage_problems",
     "evaluate",
     "evaluate_corpus",

@@ -14,16 +14,19 @@ from __future__ import annotations
 
 import bisect
 import itertools
+import operator
 import re
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cached_property
 from typing import NamedTuple, TypeAlias
 
 import ahocorasick
+import numpy as np
 import re2
 from rapidfuzz import fuzz
+from rapidfuzz.distance import LCSseq, ScoreAlignment
 
 from scoring.normalise import (
     SEPARATOR,
@@ -110,6 +113,20 @@ class Phrase:
         """Pinyin of the first part."""
         return pinyin(self.parts[0])
 
+    @cached_property
+    def pairs(self) -> list[int]:
+        """`pair_keys` of the first part's codes, one per character but the last."""
+        return pair_keys(self.codes)
+
+
+def pair_keys(codes: str) -> list[int]:
+    """Each adjacent pair of syllable codes as one integer (the two code points side by side), in order: sets of
+    them are cheap to make for a whole call (a few array operations) and to test, where sets of two-character
+    strings cost a string per position."""
+    units = np.frombuffer(codes.encode("utf-32-le"), dtype=np.uint32).astype(np.uint64)
+    keys: list[int] = ((units[:-1] << np.uint64(32)) | units[1:]).tolist()
+    return keys
+
 
 def compile_phrase(text: str, placeholders: dict[str, Gap]) -> Phrase:
     """'您好,{org}营业部' → parts ('您好', '营业部') with the `org` gap. Raises KeyError for an unknown placeholder."""
@@ -161,6 +178,12 @@ class CallText:
         if index not in self._pinyin:
             self._pinyin[index] = pinyin(self.normal[index])
         return self._pinyin[index]
+
+    @cached_property
+    def pairs(self) -> set[int]:
+        """Every adjacent pair of syllable codes in the call (`pair_keys`): fuzzy search skips a phrase, or one of its
+        pairs, that the call does not hold, before any `str.find` pass over a scope."""
+        return set(pair_keys(SEPARATOR.join(self.codes)))
 
     @cached_property
     def whole(self) -> View:
@@ -291,6 +314,90 @@ class ExactIndex:
         return found
 
 
+class PhraseList:
+    """A phrase list of a rule (as written), indexed once per phrasebook. Exact hits come from the call's hit table
+    for the phrases that were heard, and fuzzy search tries a long phrase only where the scope shares one of its
+    syllable pairs: the cost follows what was said, not the length of the list. Results keep the list's order."""
+
+    def __init__(self, names: Sequence[str], compiled: Mapping[str, Phrase]) -> None:
+        self.names = tuple(names)
+        self._compiled = compiled
+        self._places: dict[str, list[int]] = defaultdict(list)  # phrases of the exact index → places in the list
+        self._chars: list[tuple[int, Phrase]] = []  # one-character phrases: searched on demand (`find_char`)
+        self._by_pair: dict[int, list[int]] = defaultdict(list)  # `pair_keys` → places of phrases of 4+ characters
+        for place, name in enumerate(self.names):
+            literal = compiled[name].literal
+            if literal is None:  # placeholder phrases have no exact hits
+                continue
+            if len(literal) == 1:
+                self._chars.append((place, compiled[name]))
+            else:
+                self._places[name].append(place)
+            if len(literal) >= 4:
+                for pair in compiled[name].pairs:
+                    self._by_pair[pair].append(place)
+        self._pair_set = set(self._by_pair)
+        self._tries: dict[tuple[int | None, bool, bool], tuple[tuple[int, ...], frozenset[int]]] = {}
+
+    def exact(
+        self, found: Mapping[str, Sequence[Hit]], text: CallText, indices: Iterable[int], first_char_only: bool = False
+    ) -> list[Hit]:
+        """Every exact and homophone hit of the list's phrases in the call (`found`: the call's hit table) and of
+        its one-character phrases in the given turns, phrase by phrase in list order."""
+        parts = [(place, found[name]) for name in self._places.keys() & found.keys() for place in self._places[name]]
+        parts += [(place, find_char(text, indices, phrase, first_char_only)) for place, phrase in self._chars]
+        return _in_list_order(parts)
+
+    def exact_in_turn(self, found: Mapping[str, Mapping[int, Sequence[Hit]]], text: CallText, index: int) -> list[Hit]:
+        """The same for one turn, from the call's hit table grouped by turn: the cost is that turn's hits, not the
+        call's (looking through every hit of a long call for each hit to excuse was quadratic)."""
+        parts = [
+            (place, found[name].get(index, ()))
+            for name in self._places.keys() & found.keys()
+            for place in self._places[name]
+        ]
+        parts += [(place, find_char(text, [index], phrase)) for place, phrase in self._chars]
+        return _in_list_order(parts)
+
+    def fuzzy_tries(self, view: View, *, min_chars: int | None, gaps: bool, pairs: bool) -> list[str]:
+        """The phrases worth an approximate search in `view`, in list order: placeholder phrases if `gaps`, literal
+        ones of `min_chars` characters or more (none if None). With `pairs` (pinyin search), those of 4+ characters
+        only where `fuzzy_find` can find them: sharing a syllable pair with the view."""
+        always, by_pairs = self._fixed_tries(min_chars, gaps, pairs)
+        if not by_pairs:
+            return [self.names[p] for p in always]
+        shared = view.text.pairs & self._pair_set  # C-level, over the smaller of the two
+        found = {place for pair in shared for place in self._by_pair[pair] if place in by_pairs}
+        return [self.names[p] for p in sorted(found.union(always))]
+
+    def _fixed_tries(self, min_chars: int | None, gaps: bool, pairs: bool) -> tuple[tuple[int, ...], frozenset[int]]:
+        """(places always tried, places tried only on a shared pair) for these settings, worked out once."""
+        key = (min_chars, gaps, pairs)
+        if key not in self._tries:
+            always: list[int] = []
+            by_pairs: set[int] = set()
+            for place, name in enumerate(self.names):
+                phrase = self._compiled[name]
+                if phrase.gaps:
+                    if gaps:
+                        always.append(place)
+                elif min_chars is not None and phrase.length >= min_chars:
+                    if pairs and phrase.length >= 4:
+                        by_pairs.add(place)
+                    else:
+                        always.append(place)
+            self._tries[key] = (tuple(always), frozenset(by_pairs))
+        return self._tries[key]
+
+
+def _in_list_order(parts: list[tuple[int, Sequence[Hit]]]) -> list[Hit]:
+    parts.sort(key=_FIRST)  # places are distinct: the hits themselves are never compared
+    return [hit for _, hits in parts for hit in hits]
+
+
+_FIRST = operator.itemgetter(0)
+
+
 def find_char(text: CallText, indices: Iterable[int], phrase: Phrase, first_only: bool = False) -> list[Hit]:
     """Occurrences of a one-character phrase in some turns, by plain search (too common for the automaton)."""
     char, hits = phrase.parts[0], []
@@ -312,7 +419,7 @@ def fuzzy_find(view: View, phrase: Phrase, options: MatchOptions) -> Hit | None:
     literal = phrase.parts[0]
     if options.pinyin and len(literal) >= 4:
         # only around intact syllable pairs (none at all: the prefilter `_plausible` would have said no)
-        found = _around_pairs(view, phrase.spelled, phrase.codes, options.min_score)
+        found = _around_pairs(view, phrase, options.min_score)
         return None if found is None else Hit(phrase.text, *found, "fuzzy")
     spelled = options.pinyin and len(literal) >= 2
     if not (_plausible(phrase.codes, view.codes) if spelled else _plausible(literal, view.normal)):
@@ -346,13 +453,16 @@ def _plausible(units: str, scope: str) -> bool:
 _MAX_WINDOWS = 24
 
 
-def _around_pairs(view: View, needle: str, codes: str, cutoff: float) -> tuple[int, int, int, float] | None:
+def _around_pairs(view: View, phrase: Phrase, cutoff: float) -> tuple[int, int, int, float] | None:
     """Fuzzy search only in small windows around where an intact syllable pair of the phrase occurs:
     (segment, start, end, score) of the best, or None. Long scopes never go through a long partial_ratio.
-    `codes` are the phrase's syllable codes; pairs are found by plain string search in the scope's codes."""
+    Pairs are found by plain string search in the scope's codes, only those the call holds at all."""
+    needle, codes = phrase.spelled, phrase.codes
     starts: set[int] = set()
-    scope = view.codes
-    for offset in range(len(codes) - 1):
+    scope, present = view.codes, view.text.pairs
+    for offset, key in enumerate(phrase.pairs):
+        if key not in present:
+            continue
         pair = codes[offset : offset + 2]
         at = scope.find(pair)
         while at >= 0:
@@ -363,19 +473,43 @@ def _around_pairs(view: View, needle: str, codes: str, cutoff: float) -> tuple[i
     if not starts:
         return None
     best: tuple[int, int, int, float] | None = None
-    tokens = view.tokens
+    # Each window spelled from its own codes: spelling whole scopes cost more than all their windows. A stretch said
+    # twice in scope (the same codes) is spelled and aligned once.
+    aligned: dict[str, tuple[str, ScoreAlignment] | None] = {}
     for start in sorted(starts)[:_MAX_WINDOWS]:
-        low, high = max(0, start - 2), min(len(tokens), start + len(codes) + 2)
-        window = " " + " ".join(tokens[low:high]) + " "
-        found = fuzz.partial_ratio_alignment(needle, window, score_cutoff=cutoff)
-        if found is None or (best is not None and found.score <= best[3]):
+        low, high = max(0, start - 2), min(len(scope), start + len(codes) + 2)
+        heard = scope[low:high]
+        if heard not in aligned:
+            window = " " + " ".join(syllables(heard)) + " "
+            found = partial_alignment(needle, window, cutoff)
+            aligned[heard] = None if found is None else (window, found)
+        seen = aligned[heard]
+        if seen is None or (best is not None and seen[1].score <= best[3]):
             continue
+        window, found = seen
         first, last = _refine(
-            needle, tokens[low:high], char_at(window, found.dest_start), char_end(window, found.dest_end)
+            needle, syllables(heard), char_at(window, found.dest_start), char_end(window, found.dest_end)
         )
         segment, local_start, local_end = view.locate(low + first, low + last)
         best = (segment, local_start, local_end, round(found.score, 1))
     return best
+
+
+def partial_alignment(needle: str, window: str, cutoff: float) -> ScoreAlignment | None:
+    """`fuzz.partial_ratio_alignment(needle, window, score_cutoff=cutoff)`, skipped when it cannot reach `cutoff`.
+
+    partial_ratio aligns the shorter string (length s) with a piece of the longer one (length k) and scores
+    200·LCS/(s+k). That LCS is at most k and at most L, the LCS of the two whole strings, so no piece scores
+    above 200·L/(s+L). One LCS costs a few percent of an alignment, and around a shared syllable pair most windows
+    of a fuzzy search fall short of this bound (nine in ten on the bench calls)."""
+    common = LCSseq.similarity(needle, window)
+    shorter = min(len(needle), len(window))
+    if 200.0 * common < (cutoff - _BOUND_SLACK) * (shorter + common):
+        return None
+    return fuzz.partial_ratio_alignment(needle, window, score_cutoff=cutoff)
+
+
+_BOUND_SLACK = 1e-6  # skip only what is short of the cutoff beyond any rounding of the bound
 
 
 def _refine(needle: str, syllables: list[str], start: int, end: int) -> tuple[int, int]:

@@ -7,7 +7,7 @@ error is one line naming the file, the rule id and the field.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from functools import cached_property
@@ -23,6 +23,7 @@ from scoring.matching import (
     Gap,
     MatchOptions,
     Phrase,
+    PhraseList,
     Regex,
     RegexSet,
     compile_phrase,
@@ -451,10 +452,19 @@ class Phrasebook:
     regexes: dict[str, Regex] = field(default_factory=dict)  # as written → compiled (RE2: linear time)
     prefilters: dict[str, RegexSet] = field(default_factory=dict)  # regex rule id → which of its patterns occur
     not_applicable: dict[str, str] = field(default_factory=dict)
+    _lists: dict[tuple[str, ...], PhraseList] = field(default_factory=dict, repr=False, compare=False)
 
     @cached_property
     def index(self) -> ExactIndex:
         return ExactIndex(self.phrases.values())
+
+    def phrase_list(self, phrases: Sequence[str]) -> PhraseList:
+        """A rule's phrase list, indexed on first use and kept: phrasebooks never change once loaded."""
+        key = tuple(phrases)
+        found = self._lists.get(key)
+        if found is None:
+            found = self._lists[key] = PhraseList(key, self.phrases)
+        return found
 
     @property
     def active_rules(self) -> tuple[Any, ...]:

@@ -66,3 +66,35 @@ def _read_seed(path: Path) -> str | None:
         return path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError):
         return None
+
+
+def clause_texts(text: str, citation: str, limit: int = 1200) -> list[tuple[str, str | None]]:
+    """Each clause of `citation` with the words the document `text` gives it: the numbered items it names, else
+    its section from the first line holding its description (e.g. 服务忌语 inside 第五十三条), else the whole
+    section; at most `limit` characters each, and None for a heading the document lacks."""
+    found: list[tuple[str, str | None]] = []
+    for clause in filter(None, (c.strip() for c in _CLAUSE_SEPARATOR.split(citation))):
+        heading, _, rest = clause.partition(" ")
+        section = _section(text, heading)
+        if section is None:
+            found.append((clause, None))
+            continue
+        items = [_item(section, number) for number in _ITEM.findall(rest)]
+        if items:
+            body = "\n".join(item for item in items if item)
+        else:
+            words = _ITEM.sub("", rest).strip()
+            at = section.find(words.split()[0]) if words else -1
+            body = section[at:] if at >= 0 else section
+        body = re.sub(r"\n\s*\n+", "\n", body).strip()
+        found.append((clause, body[:limit] + ("…" if len(body) > limit else "")))
+    return found
+
+
+def _item(section: str, number: str) -> str:
+    """Numbered item `number` ("N." up to the next numbered line) of an article's `section`."""
+    start = re.search(rf"^\s*{number}\s*[.．、]", section, re.MULTILINE)
+    if start is None:
+        return ""
+    following = re.compile(r"^\s*\d+\s*[.．、]", re.MULTILINE).search(section, start.end())
+    return section[start.start() : following.start() if following else len(section)].strip()

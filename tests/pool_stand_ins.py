@@ -15,7 +15,8 @@ from transcribe import TranscribeOptions, Transcript
 
 
 class StandIn:
-    """`die*` files kill their worker (`die-once*` only the first time), `slow*` take a minute, others succeed."""
+    """`die*` files kill their worker (`die-once*` only the first time), `slow*` take a minute, `long*` 3 seconds,
+    others succeed."""
 
     def __init__(self, options: TranscribeOptions) -> None:
         self.options = options
@@ -28,6 +29,8 @@ class StandIn:
             os.kill(os.getpid(), signal.SIGKILL)
         if name.startswith("slow"):
             time.sleep(60)
+        if name.startswith("long"):
+            time.sleep(3)
         return Transcript(str(path), 1.0, 8000, 1, (), (), roles_confident=False)
 
 

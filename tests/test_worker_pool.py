@@ -50,6 +50,23 @@ def test_a_dead_worker_costs_only_its_file_which_is_retried_once(tmp_path: Path)
     assert _workers(psutil.Process()) == []
 
 
+def test_a_long_call_does_not_idle_the_other_workers_when_order_does_not_matter(tmp_path: Path) -> None:
+    names = ["long-a", *(f"b{i}" for i in range(12))]
+    with TranscriberPool(TranscribeOptions(), workers=2, load=StandIn) as pool:
+        start = time.monotonic()
+        first_short = []  # seconds after the start at which each short file came back
+        for path, outcome in pool.transcribe([tmp_path / n for n in names], in_order=False):
+            assert isinstance(outcome, Transcript), outcome
+            if path.name != "long-a":
+                first_short.append(time.monotonic() - start)
+            else:
+                long_done = time.monotonic() - start
+        order = [path.name for path, _ in pool.transcribe([tmp_path / n for n in names[:4]])]
+    # in input order only 2 × workers files may wait: the others would come back after the long one, at 3 s
+    assert len(first_short) == 12 and max(first_short) < long_done
+    assert order == names[:4]  # the default is input order
+
+
 def test_a_worker_that_died_while_idle_is_replaced_and_costs_no_file(tmp_path: Path) -> None:
     names = ["a", "die-once-b", "c", "d"]
     with TranscriberPool(TranscribeOptions(), workers=2, load=StandIn) as pool:

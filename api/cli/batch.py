@@ -12,7 +12,6 @@ import os
 import sys
 import threading
 import time
-from collections import deque
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass
 from datetime import datetime
@@ -252,15 +251,16 @@ class _Run:
     def transcribe(self, call_ids: list[int], settings: Settings, workers: int | None) -> None:
         if not call_ids:
             return
-        claimed: deque[Work] = deque()
+        claimed: dict[Path, Work] = {}  # each call has its own file
         count = worker_count(workers, settings, len(call_ids))
         with TranscriberPool(settings.transcribe_options(), workers=count) as pool:
-            for _path, outcome in pool.transcribe(self._claimed(call_ids, claimed)):
+            # Finished first, stored first: the store's order means nothing, and a long call must not idle the others.
+            for path, outcome in pool.transcribe(self._claimed(call_ids, claimed), in_order=False):
                 if isinstance(outcome, ModelError):
                     raise outcome
-                self._finish(claimed.popleft(), outcome)
+                self._finish(claimed.pop(path), outcome)
 
-    def _claimed(self, call_ids: list[int], claimed: deque[Work]) -> Iterator[Path]:
+    def _claimed(self, call_ids: list[int], claimed: dict[Path, Work]) -> Iterator[Path]:
         """Each call's path as the pool takes it, claimed just before: a call another batch took meanwhile, or
         finished, is skipped; one whose transcript appeared meanwhile is only re-scored."""
         for call_id in call_ids:
@@ -270,7 +270,7 @@ class _Run:
             if work.plan == Plan.RESCORE:
                 self._finish(work, None)
                 continue
-            claimed.append(work)
+            claimed[self.calls[call_id]] = work
             yield self.calls[call_id]
 
     def _start(self, call_id: int) -> Work | None:

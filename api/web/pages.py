@@ -109,7 +109,7 @@ def login(
         user = authenticate(session, name=username, password=password)
     except Unauthorized:
         return render(request, "login.html", status=401, error="用户名或密码错误")
-    response = RedirectResponse("/queue", status_code=303)
+    response = RedirectResponse({"agent": "/my", "admin": "/admin"}.get(user.role, "/queue"), status_code=303)
     response.set_cookie(
         SESSION_COOKIE,
         issue_token(request, user),

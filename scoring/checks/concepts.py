@@ -85,11 +85,9 @@ def _fuzzy_fill(
         options = options_of(spec.match)
         # one search over all candidate turns (each phrase's best hit), not one per turn: 8× faster on a long call
         view = ctx.text.view(candidates)
-        for phrase in spec.concepts[missing].phrases:
-            compiled = ctx.book.phrases[phrase]
-            if compiled.gaps or compiled.length < shortest:
-                continue
-            hit = fuzzy_find(view, compiled, options)
+        listed = ctx.book.phrase_list(spec.concepts[missing].phrases)
+        for phrase in listed.fuzzy_tries(view, min_chars=shortest, gaps=False, pairs=options.pinyin):
+            hit = fuzzy_find(view, ctx.book.phrases[phrase], options)
             if hit is not None and _counts(spec, missing, hit, ctx):
                 by_concept[missing].setdefault(hit.segment, []).append(hit)
                 found.add(hit.segment)
@@ -139,13 +137,8 @@ def _hits(spec: ConceptSpec, name: str, indices: list[int], ctx: Context) -> lis
 
 def _search(spec: ConceptSpec, name: str, indices: list[int], ctx: Context) -> list[Hit]:
     any_how = spec.match.pinyin and spec.concepts[name].pinyin
-    hits = [
-        hit
-        for phrase in spec.concepts[name].phrases
-        if not ctx.book.phrases[phrase].gaps
-        for hit in ctx._exact(phrase, indices)
-        if any_how or hit.how == "text"
-    ]
+    listed = ctx.book.phrase_list(spec.concepts[name].phrases)
+    hits = [hit for hit in listed.exact(ctx.exact, ctx.text, indices) if any_how or hit.how == "text"]
     return [h for h in hits if _counts(spec, name, h, ctx)]
 
 
@@ -158,10 +151,9 @@ def _counts(spec: ConceptSpec, name: str, hit: Hit, ctx: Context) -> bool:
 
 def _negated(spec: ConceptSpec, hit: Hit, ctx: Context) -> bool:
     for negation in spec.negation:
-        for phrase in negation.phrases:
-            for neg in ctx._exact_in_turn(phrase, hit.segment):
-                if neg.start < hit.start and hit.start - negation.before_chars <= neg.end <= hit.end:
-                    return True
+        for neg in ctx.exact_in_turn(negation.phrases, hit.segment):
+            if neg.start < hit.start and hit.start - negation.before_chars <= neg.end <= hit.end:
+                return True
     return False
 
 

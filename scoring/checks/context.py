@@ -10,7 +10,7 @@ from typing import Any
 
 from scoring.findings import Finding, Verdict
 from scoring.hangup import Hangup
-from scoring.matching import CallText, Hit, MatchOptions, Phrase, find_char, fuzzy_find, overlaps
+from scoring.matching import CallText, Hit, MatchOptions, PhraseList, fuzzy_find, overlaps
 from scoring.phrasebook import Match, Phrasebook, Timing, Window
 from transcribe.types import Role, Span, Transcript
 
@@ -24,7 +24,7 @@ class Context:
     hangup: Hangup
     _turns: dict[Role | None, list[int]] = field(default_factory=dict)
     _spans: dict[tuple[int, ...], tuple[float, float] | None] = field(default_factory=dict)
-    _by_turn: dict[str, dict[int, list[Hit]]] = field(default_factory=dict)
+    _in_turn: dict[tuple[PhraseList, int], list[Hit]] = field(default_factory=dict)
     _mean_probability: dict[tuple[int, ...], float] = field(default_factory=dict)
     concept_hits: dict[tuple[object, ...], list[Hit]] = field(default_factory=dict)  # see checks.concepts._hits
 
@@ -74,21 +74,22 @@ class Context:
         allowed = set(indices)
         any_how = match.pinyin  # homophones count too
         char_first = first_only and not exceptions and not match.word_boundary
+        listed = self.book.phrase_list(phrases)
         hits = [
             hit
-            for phrase in phrases
-            for hit in self._exact(phrase, indices, char_first)
+            for hit in listed.exact(self.exact, self.text, indices, char_first)
             if hit.segment in allowed and (any_how or hit.how == "text")
         ]
         if exceptions or match.word_boundary:
             hits = [h for h in hits if self._counts(h, match, exceptions)]
         if hits or not indices:
             return sorted(hits, key=_BY_PLACE)
-        searched = [p for p in phrases if self._second_stage(self.book.phrases[p], match, windowed)]
+        view = self.text.view(indices)
+        min_chars = (0 if windowed else match.fuzzy_min_chars) if match.fuzzy else None
+        searched = listed.fuzzy_tries(view, min_chars=min_chars, gaps=True, pairs=match.pinyin)
         if not searched:
             return []
         options = options_of(match)
-        view = self.text.view(indices)
         fuzzy: list[Hit] = []
         for phrase in searched:
             compiled = self.book.phrases[phrase]
@@ -99,42 +100,33 @@ class Context:
                     break
         return sorted(fuzzy, key=lambda h: (-h.score, h.segment, h.start))
 
-    @staticmethod
-    def _second_stage(compiled: Phrase, match: Match, windowed: bool) -> bool:
-        if compiled.gaps:
-            return True
-        return match.fuzzy and (windowed or compiled.length >= match.fuzzy_min_chars)
-
-    def _exact(self, phrase: str, indices: list[int], first_only: bool = False) -> list[Hit]:
-        compiled = self.book.phrases[phrase]
-        if compiled.literal is not None and len(compiled.literal) == 1:
-            return find_char(self.text, indices, compiled, first_only)
-        return self.exact.get(phrase, [])
-
     def _counts(self, hit: Hit, match: Match, exceptions: list[str]) -> bool:
         if self._excused(hit, exceptions):
             return False
         return not match.word_boundary or self.text.on_word_boundaries(hit.segment, hit.start, hit.end)
 
-    def _exact_in_turn(self, phrase: str, index: int) -> list[Hit]:
-        """One turn's exact hits. Grouped once per phrase: scanning every hit of the call for each hit to excuse
-        was quadratic (61 s for a 3-hour call of a pattern hit on every character and an exception)."""
-        compiled = self.book.phrases[phrase]
-        if compiled.literal is not None and len(compiled.literal) == 1:
-            return find_char(self.text, [index], compiled)
-        if phrase not in self._by_turn:
-            grouped: dict[int, list[Hit]] = defaultdict(list)
-            for hit in self.exact.get(phrase, []):
-                grouped[hit.segment].append(hit)
-            self._by_turn[phrase] = grouped
-        return self._by_turn[phrase].get(index, [])
-
     def _excused(self, hit: Hit, exceptions: list[str]) -> Hit | None:
-        for phrase in exceptions:
-            found = overlaps(hit, self._exact_in_turn(phrase, hit.segment))
-            if found is not None:
-                return found
-        return None
+        if not exceptions:
+            return None
+        return overlaps(hit, self.exact_in_turn(exceptions, hit.segment))
+
+    def exact_in_turn(self, phrases: list[str], index: int) -> list[Hit]:
+        """One turn's exact hits of any of `phrases`, phrase by phrase in list order. Kept per list and turn: every
+        hit of a concept asks about its turn's negations, and hits share turns."""
+        listed = self.book.phrase_list(phrases)
+        key = (listed, index)
+        if key not in self._in_turn:
+            self._in_turn[key] = listed.exact_in_turn(self._exact_by_turn, self.text, index)
+        return self._in_turn[key]
+
+    @cached_property
+    def _exact_by_turn(self) -> dict[str, dict[int, list[Hit]]]:
+        grouped: dict[str, dict[int, list[Hit]]] = {}
+        for phrase, hits in self.exact.items():
+            turns = grouped[phrase] = defaultdict(list)
+            for hit in hits:
+                turns[hit.segment].append(hit)
+        return grouped
 
     # --- evidence -----------------------------------------------------------------------------------------------
     def times(self, hit: Hit) -> tuple[float, float]:

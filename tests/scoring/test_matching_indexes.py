@@ -1,0 +1,105 @@
+"""The speed-ups of phrase search give what the plain searches give: the LCS bound before an alignment, the phrase
+lists' indexes (exact hits, fuzzy candidates) and the call's syllable-pair table."""
+
+from __future__ import annotations
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from rapidfuzz import fuzz
+
+from scoring.matching import CallText, Hit, MatchOptions, find_char, fuzzy_find, pair_keys, partial_alignment
+from scoring.normalise import normalise, pinyin, syllable_codes
+from tests.scoring.factory import book, call
+
+HAN = st.characters(min_codepoint=0x4E00, max_codepoint=0x9FA5)
+# Few characters, so that random texts share syllables with each other and with phrases: near misses, not noise.
+FEW_HAN = st.sampled_from(list("风险股市有投资需谨慎收益保本您好请问稍等亏损不会一定肯定基金产品推荐"))
+SETTINGS = settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+
+
+@SETTINGS
+@given(
+    st.text(alphabet=FEW_HAN, min_size=2, max_size=12),
+    st.text(alphabet=FEW_HAN, min_size=1, max_size=18),
+    st.sampled_from([50.0, 70.0, 80.0, 85.0, 90.0, 100.0]),
+)
+def test_partial_alignment_is_rapidfuzz_whenever_it_skips_or_not(needle: str, window: str, cutoff: float) -> None:
+    spelled, haystack = pinyin(needle), pinyin(window)
+    expected = fuzz.partial_ratio_alignment(spelled, haystack, score_cutoff=cutoff)
+    assert partial_alignment(spelled, haystack, cutoff) == expected
+
+
+def test_partial_alignment_skips_a_window_that_falls_short() -> None:
+    # the bound must actually prune (else it is only a cost): an unrelated window is skipped without an alignment
+    needle, window = pinyin("过往业绩不代表未来表现"), pinyin("请您稍等一下我帮您查询")
+    assert fuzz.partial_ratio(needle, window) < 80
+    assert partial_alignment(needle, window, 80.0) is None
+
+
+@SETTINGS
+@given(st.text(alphabet=HAN, max_size=30))
+def test_pair_keys_are_the_adjacent_pairs(text: str) -> None:
+    codes = syllable_codes(normalise(text))
+    keys = set(pair_keys(codes))
+    assert len(pair_keys(codes)) == max(len(codes) - 1, 0)
+    pairs = {codes[i : i + 2] for i in range(len(codes) - 1)}
+    for other in pairs | {"ab"} | ({codes[0] * 2} if codes else set()):
+        assert (pair_keys(other)[0] in keys) == (other in pairs)
+
+
+def _plain_exact(names: list[str], exact: dict[str, list[Hit]], text: CallText, indices: list[int]) -> list[Hit]:
+    """What the checks did before phrase lists: every phrase of the list in turn."""
+    compiled = book().phrases
+    found: list[Hit] = []
+    for name in names:
+        phrase = compiled[name]
+        if phrase.literal is not None and len(phrase.literal) == 1:
+            found += find_char(text, indices, phrase)
+        else:
+            found += exact.get(name, [])
+    return found
+
+
+NAMES = sorted(book().phrases)
+
+
+@SETTINGS
+@given(
+    st.lists(st.sampled_from(NAMES), min_size=1, max_size=40),
+    st.lists(st.text(alphabet=FEW_HAN, min_size=1, max_size=20), min_size=1, max_size=6),
+)
+def test_phrase_list_exact_hits_are_the_per_phrase_hits_in_list_order(names: list[str], turns: list[str]) -> None:
+    names += names[:2]  # a phrase listed twice is searched twice, as before
+    text = CallText(call(*[("agent", t) for t in turns]))
+    exact = book().index.search(text)
+    indices = list(range(len(turns)))
+    listed = book().phrase_list(names)
+    assert listed.exact(exact, text, indices) == _plain_exact(names, exact, text, indices)
+    by_turn: dict[str, dict[int, list[Hit]]] = {}
+    for name, hits in exact.items():
+        for hit in hits:
+            by_turn.setdefault(name, {}).setdefault(hit.segment, []).append(hit)
+    for index in indices:
+        in_turn = [h for h in _plain_exact(names, exact, text, [index]) if h.segment == index]
+        assert listed.exact_in_turn(by_turn, text, index) == in_turn
+
+
+@SETTINGS
+@given(
+    st.lists(st.sampled_from(NAMES), min_size=1, max_size=40),
+    st.lists(st.text(alphabet=FEW_HAN, min_size=1, max_size=20), min_size=1, max_size=6),
+    st.sampled_from([0, 2, 4, 6]),
+    st.booleans(),
+)
+def test_phrases_fuzzy_search_leaves_out_are_never_found(
+    names: list[str], turns: list[str], min_chars: int, spelled: bool
+) -> None:
+    text = CallText(call(*[("agent", t) for t in turns]))
+    view = text.view(range(len(turns)))
+    options = MatchOptions(min_score=70.0, pinyin=spelled)
+    tried = book().phrase_list(names).fuzzy_tries(view, min_chars=min_chars, gaps=True, pairs=spelled)
+    wanted = [n for n in names if book().phrases[n].gaps or book().phrases[n].length >= min_chars]
+    assert [n for n in wanted if n in tried] == tried  # list order, nothing outside the settings
+    for name in wanted:
+        if name not in tried:
+            assert fuzzy_find(view, book().phrases[name], options) is None
