@@ -6,7 +6,9 @@ is measured at the client (connection reused, as a browser does). Run from the r
 
     .venv/bin/python -m bench.api [--url postgresql+psycopg://…] [--calls 10000] [--clients 32] [--rounds 50]
 
-Without --url a fresh SQLite file is used; with one, the database must be empty (it is migrated and seeded).
+Without --url a fresh SQLite file is used; with one, the database must be empty (it is migrated and seeded), or,
+with --reuse, hold an earlier run's seed: its leases are handed back and new keys made, so that runs before and
+after a change are measured on the same data without seeding again (seeding 10,000 calls takes minutes).
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import httpx
+from sqlalchemy import func, select, update
 
 import phrasebooks
 from api.ingest import CallMetadata
@@ -31,7 +34,7 @@ from api.services.calls import claim_call, record_result, register_file
 from api.services.users import add_user, create_api_key
 from api.services.versions import Versions
 from api.store import make_engine, make_sessionmaker, upgrade
-from api.store.models import UserRole
+from api.store.models import Call, Review, ReviewState, User, UserRole
 from scoring import Scorecard, load_phrasebooks, score
 from tests.scoring.factory import call as transcript_of
 from tests.store.stand_ins import TURNS
@@ -85,6 +88,31 @@ def seed(url: str, calls: int, clients: int) -> list[str]:
     return keys
 
 
+def reuse(url: str, clients: int) -> list[str]:
+    engine = make_engine(url)
+    upgrade(engine)
+    sessions = make_sessionmaker(engine)
+    with sessions.begin() as session:
+        calls = session.scalar(select(func.count()).select_from(Call))
+        if not calls:
+            raise SystemExit(f"--reuse: {url} holds no calls; run once without --reuse to seed it")
+        # Bench-only and unaudited: the previous run's claims go back to the queue.
+        session.execute(
+            update(Review)
+            .where(Review.state == ReviewState.CLAIMED)
+            .values(state=ReviewState.QUEUED, lease_holder=None, lease_until=None)
+        )
+        keys = []
+        for number in range(clients):
+            name = f"bench{number}"
+            if session.scalar(select(User.id).where(User.name == name)) is None:
+                add_user(session, name=name, role=UserRole.SUPERVISOR, password=None)
+            keys.append(create_api_key(session, user_name=name).key)
+    print(f"reusing {calls} calls")
+    engine.dispose()
+    return keys
+
+
 def _serve(url: str) -> tuple[subprocess.Popen[bytes], str]:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
@@ -111,12 +139,18 @@ def _client(base: str, key: str, rounds: int) -> tuple[list[float], list[float]]
             started = time.perf_counter()
             response = http.post("/api/queue/claim")
             claims.append(time.perf_counter() - started)
-            if response.status_code != 200:
+            if response.status_code != 200:  # 204: the queue is empty; anything else is a finding of the run
+                print(f"claim: {response.status_code} {response.text[:200]}", flush=True)
                 break
             started = time.perf_counter()
             assert http.get(f"/api/calls/{response.json()['call_id']}").status_code == 200
             details.append(time.perf_counter() - started)
     return claims, details
+
+
+def _cpu_seconds(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime + stime
 
 
 def _line(name: str, samples: list[float]) -> str:
@@ -131,19 +165,26 @@ def main() -> None:
     parser.add_argument("--calls", type=int, default=10_000)
     parser.add_argument("--clients", type=int, default=32)
     parser.add_argument("--rounds", type=int, default=50)
+    parser.add_argument("--reuse", action="store_true", help="the database holds an earlier run's seed")
     args = parser.parse_args()
     url = args.url or f"sqlite:///{tempfile.mkdtemp(prefix='callqa-bench-')}/bench.db"
-    keys = seed(url, args.calls, args.clients)
+    keys = reuse(url, args.clients) if args.reuse else seed(url, args.calls, args.clients)
     process, base = _serve(url)
     try:
         started = time.perf_counter()
         httpx.get(f"{base}/api/queue", headers={"X-API-Key": keys[0]}, timeout=600)  # first read queues the calls
         print(f"first queue read (review rows for {args.calls} calls): {time.perf_counter() - started:.1f} s")
+        print(f"server pid {process.pid}", flush=True)
+        cpu_before = _cpu_seconds(process.pid)
         with ThreadPoolExecutor(args.clients) as pool:
             results = list(pool.map(lambda key: _client(base, key, args.rounds), keys))
+        cpu = _cpu_seconds(process.pid) - cpu_before
         print(f"{make_engine(url).dialect.name}, {args.clients} clients, {len(os.sched_getaffinity(0))} cores")
         print(_line("claim-next", [s for claims, _ in results for s in claims]))
         print(_line("call detail", [s for _, details in results for s in details]))
+        pairs = sum(len(details) for _, details in results)
+        # Latency on a shared machine depends on everyone's load; the server's own CPU per request much less.
+        print(f"server CPU   {cpu * 1000 / max(1, pairs):.1f} ms per claim + detail pair (callqa serve process)")
     finally:
         process.terminate()
         process.wait(timeout=30)

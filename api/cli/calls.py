@@ -1,4 +1,4 @@
-"""`callqa calls list` and `callqa calls show`: what the store holds."""
+"""`callqa calls list|show|delete`: what the store holds."""
 
 from __future__ import annotations
 
@@ -9,10 +9,11 @@ import typer
 from rich.table import Table
 from rich.text import Text
 
-from api.cli.common import store_or_exit
+from api.cli.common import settings_or_exit, store_or_exit
 from api.cli.output import ExitCode, fail, out, plain, write_json_line
-from api.errors import NotFound
+from api.errors import BadInput, NotFound
 from api.services.calls import check_audio
+from api.services.deletion import delete_call, remove_uploads
 from api.services.queries import CallSummary, find_call_id, list_calls, show_call
 from api.store.models import JobStatus
 
@@ -92,3 +93,26 @@ def show_command(
             )
     for segment in (data["transcript"] or {}).get("segments", []):
         out.print(plain(f"[{segment['start']:7.1f}] {segment['role']}: {segment['text']}"))
+
+
+@app.command("delete")
+def delete_command(
+    key: Annotated[str, typer.Argument(help="call id or SHA-256 (at least 8 hex digits)")],
+    reason: Annotated[str, typer.Option(help="why: retention period, mistaken upload, … (kept in the audit trail)")],
+    yes: Annotated[bool, typer.Option("--yes", help="do not ask for confirmation")] = False,
+) -> None:
+    """Delete a call's stored data (transcripts, scorecards, findings, review, appeals), audited as call.delete.
+    A recording on the recorder's disk is never touched; one that callqa stored as an upload is removed."""
+    settings = settings_or_exit()
+    sessions = store_or_exit()
+    try:
+        with sessions() as session:
+            call_id = find_call_id(session, key=key)
+        if not yes and not typer.confirm(f"delete call {call_id} and everything stored about it?"):
+            fail("not deleted", ExitCode.BAD_INPUT)
+        with sessions.begin() as session:
+            deleted = delete_call(session, call_id=call_id, actor="cli", reason=reason, upload_dir=settings.upload_dir)
+    except (NotFound, BadInput) as exc:
+        fail(str(exc), ExitCode.BAD_INPUT)
+    remove_uploads(deleted)
+    out.print(plain(f"call {call_id} ({deleted.sha256[:12]}…) deleted; uploads removed: {len(deleted.uploads)}"))

@@ -14,7 +14,8 @@ from sqlalchemy.orm import Session, sessionmaker
 from api.config import Settings
 from api.http.deps import ReviewSync
 from api.http.errors import install as install_errors
-from api.http.routes import appeals, auth, calls, ops, queue
+from api.http.routes import appeals, auth, calls, ops, queue, users
+from api.store.engine import read_only
 from api.web import mount as mount_pages
 from api.worker.local import Processor
 
@@ -59,12 +60,13 @@ def create_app(
     app.state.processor = processor or _Pending()
     app.state.settings = settings
     app.state.sessions = sessions
+    app.state.read_sessions = read_only(sessions)  # the per-request credential check
     app.state.secret = secret
     app.state.review_sync = ReviewSync(settings.sample_rate)
     app.state.registry = CollectorRegistry()  # per app: two apps in one process (tests) do not collide
     _metrics(app)
     install_errors(app)
-    for module in (auth, queue, calls, appeals, ops):
+    for module in (auth, queue, calls, appeals, ops, users):
         app.include_router(module.router, responses=ERROR_RESPONSES)
     mount_pages(app)
     return app

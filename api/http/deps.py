@@ -95,7 +95,7 @@ def get_current_user(
     # A short read of its own, in the same worker-thread dispatch: the route's transaction starts only in the route.
     if not token and not api_key and request.method in COOKIE_METHODS:
         token = request.cookies.get(SESSION_COOKIE)
-    with request.app.state.sessions() as session:
+    with request.app.state.read_sessions() as session:
         return user_from_credentials(request, session, token, api_key)
 
 

@@ -110,7 +110,8 @@ def rule_on_appeal(
     except IntegrityError:
         raise Conflict("a finding of this appeal has been ruled on already: a ruling is final") from None
     appeal.state = "ruled"
-    review.state = ReviewState.RULED
+    if review.state == ReviewState.APPEALED:  # a re-score may have put the call back in the queue meanwhile
+        review.state = ReviewState.RULED
     review.version += 1
     session.flush()
     append_event(

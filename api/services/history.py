@@ -29,6 +29,7 @@ def review_state(session: Session, *, call_id: int) -> dict[str, Any] | None:
         history.append(
             {
                 "reviewer": names.get(d.reviewer_id),
+                "scorecard_id": d.scorecard_id,
                 "decision": d.decision,
                 "comment": d.comment,
                 "at": d.created_at.isoformat(),
@@ -47,5 +48,7 @@ def review_state(session: Session, *, call_id: int) -> dict[str, Any] | None:
         "version": review.version,
         "lease_until": review.lease_until.isoformat() if review.lease_until else None,
         "acknowledged": review.acknowledged_at is not None,
+        "scorecard_id": review.scorecard_id,
+        "requeue_reason": review.requeue_reason,
         "history": history,
     }

@@ -160,14 +160,19 @@ def find_call_id(session: Session, *, key: str) -> int:
     return found
 
 
-def show_call(session: Session, *, call_id: int) -> CallDetail:
+def show_call(session: Session, *, call_id: int, files: bool = True) -> CallDetail:
+    """One call in full; `files=False` skips the paths it was found at (the API does not show server paths)."""
     rows = session.execute(
         _summary_query(call_id).where(Call.id == call_id).options(selectinload(ScorecardRow.findings))
     ).all()
     if not rows:
         raise NotFound(f"{call_id}: no such call")
     call, job, card, version, path = rows[0]
-    files = list(session.scalars(select(CallFile).where(CallFile.call_id == call_id).order_by(CallFile.id)))
+    found = (
+        list(session.scalars(select(CallFile).where(CallFile.call_id == call_id).order_by(CallFile.id)))
+        if files
+        else []
+    )
     transcript = None
     if card is not None:
         transcript = session.scalars(select(TranscriptRow.body).where(TranscriptRow.id == card.transcript_id)).one()
@@ -186,4 +191,4 @@ def show_call(session: Session, *, call_id: int) -> CallDetail:
         }
         for f in (card.findings if card else [])
     ]
-    return CallDetail(_summary(call, job, card, version, path, findings=5), call, files, transcript, findings)
+    return CallDetail(_summary(call, job, card, version, path, findings=5), call, found, transcript, findings)

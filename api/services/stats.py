@@ -24,7 +24,9 @@ def stats(session: Session, *, user: User) -> dict[str, Any]:
             ScorecardRow.score,
             ScorecardRow.passed,
             ScorecardRow.needs_review,
-            ScorecardRow.created_at,
+            # Per day of the call itself (CTI or file-name metadata), else of when callqa found it: a night's
+            # re-score must not move last month's calls to today.
+            func.coalesce(Call.call_time, Call.created_at).label("day_of"),
         )
         .join(latest, latest.c.call_id == Call.id)
         .join(ScorecardRow, ScorecardRow.id == latest.c.scorecard_id)
@@ -33,7 +35,7 @@ def stats(session: Session, *, user: User) -> dict[str, Any]:
     )
     failed = func.sum(case((scored.c.passed.is_(False), 1), else_=0))
     review = func.sum(case((scored.c.needs_review.is_(True), 1), else_=0))
-    day = func.date(scored.c.created_at)
+    day = func.date(scored.c.day_of)
     per_day = session.execute(
         select(day, func.count(), failed, review).group_by(day).order_by(day.desc()).limit(90)
     ).all()

@@ -44,6 +44,8 @@ def add_user(
     branches: list[str] | None = None,
     actor: str = "cli",
 ) -> User:
+    """A new user; `password` None means API keys only (no password login). Audited as user.add by `actor`.
+    `BadInput` for a bad name, a short password or an agent without an agent id; `Conflict` for a taken name."""
     name = name.strip()
     if not name or len(name) > 200:
         raise BadInput("a user name is 1 to 200 characters")
@@ -69,24 +71,74 @@ def add_user(
 
 
 def list_users(session: Session) -> list[User]:
+    """Every user, disabled ones too (they stay for the audit trail), by name."""
     return list(session.scalars(select(User).order_by(User.name)))
 
 
+def get_user(session: Session, *, user_id: int) -> User:
+    """One user by id; `NotFound` when there is none."""
+    user = session.get(User, user_id)
+    if user is None:
+        raise NotFound(f"user {user_id}: no such user")
+    return user
+
+
 def disable_user(session: Session, *, name: str, actor: str = "cli") -> User:
+    """Disable a user by login name (the CLI's way): see `set_disabled`."""
     user = session.scalar(select(User).where(User.name == name))
     if user is None:
         raise NotFound(f"{name}: no such user")
+    return set_disabled(session, user_id=user.id, disabled=True, actor=actor)
+
+
+def set_disabled(session: Session, *, user_id: int, disabled: bool, actor: str) -> User:
+    """Disable a user (their tokens and API keys stop working at the next request; the row stays for the audit
+    trail) or enable them again. The last active admin cannot be disabled: nobody could manage users any more.
+    Audited as user.disable / user.enable with the user before and after."""
+    user = get_user(session, user_id=user_id)
+    if disabled and user.role == UserRole.ADMIN and not user.disabled:
+        _keep_an_admin(session, user)
+    return _change(session, user, "user.disable" if disabled else "user.enable", actor, disabled=disabled)
+
+
+def change_role(
+    session: Session,
+    *,
+    user_id: int,
+    role: UserRole,
+    actor: str,
+    agent_id: str | None = None,
+    branches: list[str] | None = None,
+) -> User:
+    """Give a user another role; `agent_id` and `branches` replace the old ones when given (an agent needs an
+    agent id, as in `add_user`). The last active admin keeps the admin role. Audited as user.role."""
+    user = get_user(session, user_id=user_id)
+    agent_id = agent_id if agent_id is not None else user.agent_id
+    if role == UserRole.AGENT and not agent_id:
+        raise BadInput("an agent needs an agent_id: it is how their calls are found")
+    if user.role == UserRole.ADMIN and role != UserRole.ADMIN and not user.disabled:
+        _keep_an_admin(session, user)
+    values: dict[str, Any] = {"role": role, "agent_id": agent_id}
+    if branches is not None:
+        values["branches"] = sorted(set(branches))
+    return _change(session, user, "user.role", actor, **values)
+
+
+def _keep_an_admin(session: Session, user: User) -> None:
+    others = session.scalar(
+        select(User.id).where(User.role == UserRole.ADMIN, User.disabled.is_(False), User.id != user.id).limit(1)
+    )
+    if others is None:
+        raise Conflict(f"{user.name} is the last active admin: add another admin first")
+
+
+def _change(session: Session, user: User, action: str, actor: str, **values: Any) -> User:
     before = user_dict(user)
-    user.disabled = True
+    for key, value in values.items():
+        setattr(user, key, value)
     session.flush()
     append_event(
-        session,
-        actor=actor,
-        action="user.disable",
-        object_type="user",
-        object_id=user.id,
-        before=before,
-        after=user_dict(user),
+        session, actor=actor, action=action, object_type="user", object_id=user.id, before=before, after=user_dict(user)
     )
     return user
 
@@ -127,8 +179,12 @@ def create_api_key(session: Session, *, user_name: str, label: str = "", actor: 
 
 
 def user_by_api_key(session: Session, *, key: str) -> User:
-    row = session.scalar(select(ApiKey).where(ApiKey.key_hash == _key_hash(key), ApiKey.revoked.is_(False)))
-    user = session.get(User, row.user_id) if row is not None else None
+    """The active user a key belongs to (one indexed query: it runs on every machine request)."""
+    user = session.scalar(
+        select(User)
+        .join(ApiKey, ApiKey.user_id == User.id)
+        .where(ApiKey.key_hash == _key_hash(key), ApiKey.revoked.is_(False))
+    )
     if user is None or user.disabled:
         raise Unauthorized("unknown or revoked API key, or its user is disabled")
     return user

@@ -85,8 +85,23 @@ def _sqlite_connect(dbapi_connection: Any, record: Any) -> None:
     cursor.close()
 
 
+READ_ONLY = "callqa_read_only"  # an execution option: this connection's transactions only read
+
+
+def read_only(sessions: sessionmaker[Session]) -> sessionmaker[Session]:
+    """Sessions on the same store (and pool) whose transactions only read: on SQLite they begin DEFERRED, so they
+    never wait for the write lock (WAL readers see the last commit)."""
+    bind = sessions.kw.get("bind")
+    if not isinstance(bind, Engine):
+        return sessions
+    return sessionmaker(bind.execution_options(**{READ_ONLY: True}), expire_on_commit=False)
+
+
 def _sqlite_begin(connection: Any) -> None:
     # BEGIN IMMEDIATE takes the write lock up front, waiting up to busy_timeout for it. A deferred transaction that
     # reads and then writes fails at once with "database is locked" when another writer committed in between,
     # which busy_timeout cannot cure; two batches at once would then fail each other's calls.
+    if connection.get_execution_options().get(READ_ONLY):
+        connection.exec_driver_sql("BEGIN")  # a read: no write lock to wait for
+        return
     connection.exec_driver_sql("BEGIN IMMEDIATE")

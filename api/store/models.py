@@ -245,9 +245,24 @@ class Review(Base):
     decision: Mapped[str | None] = mapped_column(String(10))  # pass / fail, once reviewed
     reviewed_at: Mapped[datetime | None]
     acknowledged_at: Mapped[datetime | None]
+    # Why a decided call came back to the queue (a re-score changed the machine's findings); the last such reason.
+    requeue_reason: Mapped[str | None] = mapped_column(Text)
 
 
 Index("ix_reviews_queue", Review.state, Review.fatal, Review.score, Review.queued_at)
+# What a claim walks (`claim_next`): open reviews in queue order, the fatal ones apart, and by waiting time for the
+# aging; partial, so the reviewed and not-needed majority of a year's calls is not in them.
+_OPEN = Review.state.in_(("queued", "claimed"))
+Index("ix_reviews_claim", Review.score, Review.queued_at, Review.id, postgresql_where=_OPEN, sqlite_where=_OPEN)
+Index(
+    "ix_reviews_claim_fatal",
+    Review.score,
+    Review.queued_at,
+    Review.id,
+    postgresql_where=_OPEN & Review.fatal,
+    sqlite_where=_OPEN & Review.fatal,
+)
+Index("ix_reviews_claim_since", Review.queued_at, postgresql_where=_OPEN, sqlite_where=_OPEN)
 
 
 class ReviewDecision(Base):
@@ -258,6 +273,8 @@ class ReviewDecision(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     review_id: Mapped[int] = mapped_column(ForeignKey("reviews.id", ondelete="CASCADE"), index=True)
     reviewer_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    # The machine findings this decision was about (a re-score adds a newer scorecard; the old one stays).
+    scorecard_id: Mapped[int | None] = mapped_column(ForeignKey("scorecards.id", ondelete="CASCADE"))
     decision: Mapped[str] = mapped_column(String(10))
     comment: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -6,11 +6,12 @@ from __future__ import annotations
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from api.config import Settings
@@ -112,3 +113,20 @@ def test_stats_per_day_rule_branch_and_agent_within_scope(client: TestClient, se
     assert [(b["key"], b["scored"]) for b in everything["per_branch"]] == [("bj", 1), ("sh", 2)]
     beijing = client.get("/api/stats", headers=login(client, "bj_sup")).json()
     assert beijing["queue_depth"] == 1 and [a["key"] for a in beijing["per_agent"]] == ["7"]
+
+
+def test_stats_count_calls_on_the_day_of_the_call_not_of_scoring(
+    client: TestClient, seed: Seed, sessions: sessionmaker[Session]
+) -> None:
+    last_week = datetime.now(UTC).replace(hour=12, minute=0, second=0, microsecond=0) - timedelta(days=7)
+    old = seed(scorecard(40, finding("greeting.opening")))
+    older = seed(scorecard(95, needs_review=False))
+    seed(scorecard(60, finding("greeting.opening")))  # no call time: counted on the day it was found (today)
+    with sessions.begin() as session:
+        session.execute(update(Call).where(Call.id.in_((old, older))).values(call_time=last_week))
+    per_day = client.get("/api/stats", headers=login(client, "sup")).json()["per_day"]
+    today = datetime.now(UTC).date().isoformat()
+    assert per_day == [
+        {"day": today, "scored": 1, "failed": 1, "needs_review": 1},
+        {"day": last_week.date().isoformat(), "scored": 2, "failed": 1, "needs_review": 1},
+    ]

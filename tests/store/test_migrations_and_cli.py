@@ -50,10 +50,19 @@ def test_upgrade_from_empty_then_downgrade_one_step(engine: Engine) -> None:
     upgrade(engine)
     assert current_revision(engine) == head_revision()
     assert set(inspect(engine).get_table_names()) >= TABLES | REVIEW_TABLES | {"waveform_peaks"}
-    downgrade(engine, "-1")  # the player's waveform peaks go, the rest stays
+    downgrade(engine, "-1")  # 0004: the re-score columns and the claim indexes go, the rest stays
+    columns = {c["name"] for c in inspect(engine).get_columns("reviews")}
+    assert "requeue_reason" not in columns and "state" in columns
+    assert "scorecard_id" not in {c["name"] for c in inspect(engine).get_columns("review_decisions")}
+    assert "ix_reviews_claim" not in {i["name"] for i in inspect(engine).get_indexes("reviews")}
+    assert "waveform_peaks" in inspect(engine).get_table_names()
+    downgrade(engine, "-1")  # 0003: the player's waveform peaks go, the rest stays
     assert "waveform_peaks" not in inspect(engine).get_table_names()
     assert set(inspect(engine).get_table_names()) >= TABLES | REVIEW_TABLES
-    downgrade(engine, "-1")  # the review service's tables go, the store's stay
+    upgrade(engine)
+    assert "requeue_reason" in {c["name"] for c in inspect(engine).get_columns("reviews")}
+    assert "ix_reviews_claim" in {i["name"] for i in inspect(engine).get_indexes("reviews")}
+    downgrade(engine, "0001")  # the review service's tables go, the store's stay
     assert not REVIEW_TABLES & set(inspect(engine).get_table_names())
     assert set(inspect(engine).get_table_names()) >= TABLES
     downgrade(engine, "base")

@@ -16,6 +16,7 @@ from api.http.upload import Received, receive_upload
 from api.services.appeals import file_appeal
 from api.services.audit import call_events, event_dict
 from api.services.calls import check_audio
+from api.services.deletion import delete_call, remove_uploads
 from api.services.history import review_state
 from api.services.peaks import call_peaks
 from api.services.queries import show_call
@@ -122,7 +123,7 @@ def get_call(request: Request, session: SessionDep, user: CurrentUser, call_id: 
     """Metadata, transcript segments, the machine's findings, score, review state and history, `version`."""
     visible_call(session, user=user, call_id=call_id)
     sync_queue(request, session)
-    data = show_call(session, call_id=call_id).to_dict()
+    data = show_call(session, call_id=call_id, files=False).to_dict()
     data.pop("files")  # server paths are the operator's business, not the reviewer's
     review = review_state(session, call_id=call_id)
     return {**data, "review": review, "version": review["version"] if review else 0}
@@ -197,3 +198,30 @@ def get_audit(session: SessionDep, user: CurrentUser, call_id: CallId) -> list[d
     require_role(user, READERS, "read the audit trail")
     visible_call(session, user=user, call_id=call_id)
     return [event_dict(event) for event in call_events(session, call_id=call_id)]
+
+
+DELETERS = frozenset({UserRole.SENIOR_SUPERVISOR})
+
+
+class DeleteIn(BaseModel):
+    reason: Annotated[str, Field(min_length=1, max_length=2000, description="why (retention, mistaken upload, …)")]
+
+
+class DeletedOut(BaseModel):
+    call_id: int
+    deleted: bool
+    removed_uploads: int
+
+
+@router.post("/{call_id}/delete", response_model=DeletedOut)
+def post_delete(
+    session: SessionDep, settings: SettingsDep, user: CurrentUser, call_id: CallId, body: DeleteIn
+) -> dict[str, Any]:
+    """Delete the call's stored data (a senior supervisor, within their branches); audited. An uploaded recording
+    that callqa stored is removed too; a recording found on the recorder's disk never is."""
+    require_role(user, DELETERS, "delete calls")
+    visible_call(session, user=user, call_id=call_id)
+    deleted = delete_call(session, call_id=call_id, actor=user.name, reason=body.reason, upload_dir=settings.upload_dir)
+    session.commit()  # the rows are gone for good before their files are
+    remove_uploads(deleted)
+    return {"call_id": call_id, "deleted": True, "removed_uploads": len(deleted.uploads)}
