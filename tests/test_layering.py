@@ -21,6 +21,13 @@ PAST_FRONT_DOORS = {
     },
     # The memory bench measures the decode and acoustics stages one by one, without the model.
     "bench/memory.py": {"from transcribe import acoustics", "from transcribe import audio"},
+    # The profile bench times each stage of a call (decode, acoustics, encoder, beam search) on its own.
+    "bench/profile.py": {
+        "from transcribe import acoustics",
+        "from transcribe import audio",
+        "from transcribe import transcriber",
+        "from transcribe.cer import ...",
+    },
 }
 
 
