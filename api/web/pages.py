@@ -238,7 +238,6 @@ def queue_page(
         claimed=claimed_calls(session, user=user, filters=filters),
         fields=fields,
         query=urlencode({k: v for k, v in fields.items() if v}),
-        categories=CATEGORY_LABELS,
         can_review=user.role in REVIEWERS,
         empty=empty,
         done=done,
