@@ -234,6 +234,7 @@ EN: dict[str, str] = {
     "坐席确认": "acknowledged by the agent",
     "进入队列": "queued",
     "申诉裁定": "appeal ruled",
+    "复核已提交": "review submitted",
     # error page
     "返回登录": "Back to log in",
     "返回我的通话": "Back to my calls",
@@ -292,11 +293,11 @@ LABELS: dict[str, dict[str, str]] = {
     "action": {
         "review.claim": "领取",
         "review.release": "释放",
-        "review.submit": "提交复核",
+        "review.submit": "复核已提交",
         "review.reassign": "改派",
         "review.acknowledge": "坐席确认",
         "review.queue": "进入队列",
-        "appeal.file": "申诉",
+        "appeal.file": "提出申诉",
         "appeal.ruling": "申诉裁定",
     },
 }
