@@ -40,13 +40,12 @@ from api.services.reviews import (
 from api.services.scope import READERS, REVIEWERS, require_role, visible_call
 from api.services.users import authenticate
 from api.store.models import FindingRow, Review, ReviewState, User, utcnow
+from api.web.i18n import LABELS, language, translate
 
 HERE = Path(__file__).parent
 CSRF_COOKIE = "callqa_csrf"
 TEMPLATES = Environment(loader=FileSystemLoader(HERE / "templates"), autoescape=True)
-ROLE_LABELS = {"agent": "坐席", "client": "客户"}
 FLAGGED = ("fail", "uncertain")  # the machine's findings a reviewer confirms or rejects
-VERDICT_LABELS = {"fail": "不合格", "pass": "合格", "uncertain": "待定", "na": "不适用"}
 
 router = Router(include_in_schema=False)
 
@@ -85,9 +84,24 @@ def page_user(request: Request) -> User:
             raise LoginRequired from None
 
 
+def landing(role: str | None) -> str:
+    """Each role's own first page: where login, `/` and the error page's back link send a person."""
+    if role is None:
+        return "/login"
+    return {"agent": "/my", "admin": "/admin"}.get(role, "/queue")
+
+
+def _viewer(request: Request) -> User | None:
+    try:
+        return page_user(request)
+    except (LoginRequired, CallqaError):
+        return None
+
+
 @router.get("/", response_class=RedirectResponse)
-def home() -> RedirectResponse:
-    return RedirectResponse("/queue", status_code=303)
+def home(request: Request) -> RedirectResponse:
+    user = _viewer(request)
+    return RedirectResponse(landing(user.role if user else None), status_code=303)
 
 
 @router.get("/login", response_class=HTMLResponse)
@@ -109,7 +123,7 @@ def login(
         user = authenticate(session, name=username, password=password)
     except Unauthorized:
         return render(request, "login.html", status=401, error="用户名或密码错误")
-    response = RedirectResponse({"agent": "/my", "admin": "/admin"}.get(user.role, "/queue"), status_code=303)
+    response = RedirectResponse(landing(user.role), status_code=303)
     response.set_cookie(
         SESSION_COOKIE,
         issue_token(request, user),
@@ -129,31 +143,7 @@ def logout(request: Request, csrf: Annotated[str, Form(max_length=200)]) -> Redi
     return response
 
 
-CATEGORY_LABELS = {
-    "greeting_open": "开场问候",
-    "greeting_close": "结束语",
-    "civility": "礼貌用语",
-    "forbidden_phrase": "服务忌语",
-    "risk_disclosure": "风险揭示",
-    "return_promise": "承诺收益",
-    "hangup_order": "挂机顺序",
-    "dead_air": "静音",
-    "hold_unexplained": "未说明的等待",
-    "interruption": "抢话",
-    "speech_rate": "语速",
-    "volume": "音量",
-    "unanswered_question": "问题未回应",
-}
-ACTION_LABELS = {
-    "review.claim": "领取",
-    "review.release": "释放",
-    "review.submit": "提交复核",
-    "review.reassign": "改派",
-    "review.acknowledge": "坐席确认",
-    "review.queue": "进入队列",
-    "appeal.file": "申诉",
-    "appeal.ruling": "申诉裁定",
-}
+CATEGORY_LABELS = LABELS["category"]
 
 
 def _text(value: str | None) -> str | None:
@@ -183,7 +173,7 @@ def page_filters(
 ) -> QueueFilter:
     """The queue filters from the page's form (query string or the claim form's hidden fields); `date_to` is a
     day included in full."""
-    until = _day(date_to, "到")
+    until = _day(date_to, "date_to")
     choice = _text(sampled)
     if choice not in (None, "yes", "no"):
         raise BadInput(f"sampled: yes or no, not {choice!r}")
@@ -192,7 +182,7 @@ def page_filters(
         agent_id=_text(agent_id),
         category=_text(category),
         rule_id=_text(rule_id),
-        date_from=_day(date_from, "从"),
+        date_from=_day(date_from, "date_from"),
         date_to=until + timedelta(days=1) if until else None,
         sampled=None if choice is None else choice == "yes",
     )
@@ -248,7 +238,6 @@ def queue_page(
         claimed=claimed_calls(session, user=user, filters=filters),
         fields=fields,
         query=urlencode({k: v for k, v in fields.items() if v}),
-        categories=CATEGORY_LABELS,
         can_review=user.role in REVIEWERS,
         empty=empty,
         done=done,
@@ -382,8 +371,6 @@ def _call_page(
         lease=lease,
         can_review=user.role in REVIEWERS,
         can_decide=user.role in REVIEWERS and lease is not None and lease.mine,
-        roles=ROLE_LABELS,
-        verdicts=VERDICT_LABELS,
         categories=CATEGORY_LABELS,
         flagged=[f for f in call["findings"] if f["verdict"] in FLAGGED],
         others=[f for f in call["findings"] if f["verdict"] not in FLAGGED],
@@ -455,7 +442,7 @@ def _changes(session: Session, *, call_id: int, since_version: int) -> list[dict
                 {
                     "at": as_utc(event.at).strftime("%Y-%m-%d %H:%M:%S UTC"),
                     "actor": event.actor,
-                    "action": ACTION_LABELS.get(event.action, event.action),
+                    "action": event.action,
                     "decision": after.get("decision"),
                     "comment": after.get("comment"),
                 }
@@ -500,7 +487,7 @@ def review_page(
     )
     try:
         if decision not in ("pass", "fail"):
-            raise BadInput("choose the call's result: 合格 or 不合格")
+            raise BadInput(translate(language(request), "请选择通话的复核结论:合格或不合格"))
         rules = session.execute(
             select(FindingRow.rule_id, FindingRow.category)
             .join(Review, Review.scorecard_id == FindingRow.scorecard_id)
@@ -520,7 +507,9 @@ def review_page(
     except Conflict as exc:
         session.rollback()
         changes = _changes(session, call_id=call_id, since_version=version)
-        message = f"提交未保存:该通话在您打开后已被更改({exc})。下面是当前状态,您填写的内容已保留。"
+        message = translate(
+            language(request), "提交未保存:该通话在您打开后已被更改({detail})。下面是当前状态,您填写的内容已保留。"
+        ).format(detail=exc)
         return _call_page(
             request, session, user=user, call_id=call_id, status=409, message=message, changes=changes, form=form
         )
@@ -568,7 +557,10 @@ def _page_error(request: Request, exc: Exception) -> Response:
     status = next((STATUS[kind][0] for kind in type(exc).__mro__ if kind in STATUS), 400)
     if isinstance(exc, NotFound):
         status = 404
-    return render(request, "error.html", status=status, message=str(exc))
+    user = _viewer(request)
+    return render(
+        request, "error.html", status=status, message=str(exc), user=user, back=landing(user.role if user else None)
+    )
 
 
 def mount(app: FastAPI) -> None:

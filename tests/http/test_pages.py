@@ -303,3 +303,54 @@ def test_processing_a_call_stores_its_peaks_and_unreadable_audio_still_gets_scor
         stored = stored_peaks(session, call_id=ids[0])
         assert stored is not None and stored.rate == 100 and len(stored.channels) == 2
         assert stored_peaks(session, call_id=ids[1]) is None  # the page computes (or refuses) it on first view
+
+
+CJK = re.compile(r"[\u4e00-\u9fff]")
+
+
+def _labels_only(page: str) -> str:
+    """The page without its data (transcript lines, evidence and sources, quoted or typed-in comments) or the
+    中文 switch: what is left is the templates' own text."""
+    page = re.sub(r"<textarea([^>]*)>[^<]*</textarea>", "", page)
+    page = re.sub(r'<ol id="transcript">.*?</ol>', "", page, flags=re.S)
+    page = re.sub(r'class="detail source">[^<]*<', "", page)
+    page = re.sub(r"“[^”]*”", "", page)
+    return page.replace('lang="zh-CN">中文</a>', "")
+
+
+def test_queue_and_call_pages_in_english_show_no_chinese_label(client: TestClient, seed: Seed) -> None:
+    claimed = seed(scorecard(40, finding("greeting.opening", severity="fatal"), finding("x.ok", verdict="pass")))
+    seed(scorecard(60, finding("greeting.opening", verdict="uncertain")), branch="bj")
+    token = _log_in(client, "sup")
+    assert _claim(client, token) == claimed
+    client.cookies.set("lang", "en")
+
+    queue = client.get("/queue?category=forbidden_phrase&sampled=no&done=1&empty=true").text
+    assert "Review queue" in queue and 'id="claimed"' in queue and "forbidden phrase(1)" in queue
+    assert not CJK.findall(_labels_only(queue)), CJK.findall(_labels_only(queue))
+
+    refused = client.post(f"/calls/{claimed}/review", data={"csrf": token, "version": "0", "comment": "好"})
+    assert refused.status_code == 422 and "Choose the call&#39;s result" in refused.text
+    for page in (client.get(f"/calls/{claimed}").text, refused.text):
+        assert 'id="review-form"' in page and "Transcript" in page and "不知道" in page  # the evidence stays
+        assert not CJK.findall(_labels_only(page)), CJK.findall(_labels_only(page))
+    renewed = client.post(f"/calls/{claimed}/renew", data={"csrf": token}, headers={"HX-Request": "true"}).text
+    assert "renewed" in renewed and not CJK.search(renewed)
+
+    client.cookies.set("lang", "zh")  # and back: the Chinese labels are still the page's own
+    assert "待复核队列" in client.get("/queue").text and "转写" in client.get(f"/calls/{claimed}").text
+
+
+@pytest.mark.parametrize(
+    ("name", "home"), [("sup", "/queue"), ("agent7", "/my"), ("admin", "/admin"), (None, "/login")]
+)
+def test_home_and_the_error_page_send_each_role_to_its_own_page(
+    client: TestClient, name: str | None, home: str
+) -> None:
+    if name is not None:
+        token = _csrf(client)
+        client.post("/login", data={"username": name, "password": PASSWORD, "csrf": token})
+    assert client.get("/", follow_redirects=False).headers["location"] == home
+    if name is not None:
+        error = client.get("/calls/999999")
+        assert error.status_code == 404 and f'href="{home}" id="back"' in error.text

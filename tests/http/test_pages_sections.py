@@ -213,3 +213,13 @@ def test_every_label_in_the_templates_has_an_english_text() -> None:
         for label in re.findall(r't\("([^"]+)"\)', path.read_text(encoding="utf-8"))
     }
     assert labels and sorted(labels - set(EN)) == []
+
+
+def test_the_shared_tables_follow_the_english_switch_too(client: TestClient, seed: Seed) -> None:
+    call_id = seed(scorecard(40, finding("greeting.opening")))
+    page_login(client, "agent7")
+    client.cookies.set("lang", "en")
+    listing = client.get("/my").text
+    assert "<th>Call</th>" in listing and "<th>通话</th>" not in listing  # the macro sees the request's language
+    page = client.get(f"/my/{call_id}").text
+    assert "<th>Machine verdict</th>" in page and ">Failed</td>" in page
