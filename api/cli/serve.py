@@ -6,11 +6,13 @@ import secrets
 from typing import Annotated
 
 import typer
+from celery import Celery
 
 from api.cli.common import phrasebook_or_exit, settings_or_exit, store_or_exit, worker_count
 from api.cli.output import ExitCode, fail, warning
-from api.config import MIN_SECRET_CHARS
+from api.config import MIN_SECRET_CHARS, Settings
 from api.services.versions import current_versions
+from api.worker.celery_app import BrokerError, CeleryProcessor, check_broker, make_app
 from api.worker.local import LocalProcessor, pool_transcriber
 
 
@@ -40,12 +42,27 @@ def serve(
         )
     sessions = store_or_exit()
     book = phrasebook_or_exit()
-    versions = current_versions(settings.transcribe_options(), settings.phrasebooks_dir)
-    # The model loads at the first upload, in the pool's processes: the API answers at once.
-    transcriber = pool_transcriber(settings.transcribe_options(), worker_count(None, settings))
-    processor = LocalProcessor(sessions, transcriber=transcriber, book=book, versions=versions)
+    processor: LocalProcessor | CeleryProcessor
+    if settings.broker_url:
+        processor = CeleryProcessor(_broker_or_exit(settings))
+    else:
+        versions = current_versions(settings.transcribe_options(), settings.phrasebooks_dir)
+        # The model loads at the first upload, in the pool's processes: the API answers at once.
+        transcriber = pool_transcriber(settings.transcribe_options(), worker_count(None, settings))
+        processor = LocalProcessor(sessions, transcriber=transcriber, book=book, versions=versions)
     app = create_app(settings=settings, sessions=sessions, secret=secret, processor=processor)
     try:
         uvicorn.run(app, host=host, port=port, log_level="info", proxy_headers=False)
     finally:
         processor.stop()
+
+
+def _broker_or_exit(settings: Settings) -> Celery:
+    """With CALLQA_BROKER_URL set, uploads go to the Celery workers: a broker that cannot be reached is a
+    configuration problem at start, not a surprise at the first upload."""
+    try:
+        app = make_app(settings)
+        check_broker(app)
+    except BrokerError as exc:
+        fail(str(exc), ExitCode.CONFIG)
+    return app

@@ -34,7 +34,7 @@ from api.store import make_engine, make_sessionmaker
 from scoring import Phrasebook, load_phrasebooks
 from transcribe import Transcriber
 
-__all__ = ["TASK_NAME", "BrokerError", "check_broker", "enqueue", "make_app", "run_worker"]
+__all__ = ["TASK_NAME", "BrokerError", "CeleryProcessor", "check_broker", "enqueue", "make_app", "run_worker"]
 
 TASK_NAME = "callqa.process_call"
 CONNECT_TIMEOUT_S = 5.0  # an unreachable broker is one error line after this, never a hang
@@ -119,6 +119,25 @@ def enqueue(app: Celery, call_ids: Iterable[int], *, retry_failed: bool = False)
     except Exception as exc:
         raise BrokerError(f"lost the broker {_safe_url(app)} after {sent} task(s) ({_reason(exc)})") from None
     return sent
+
+
+class CeleryProcessor:
+    """Uploads to `callqa serve` when a broker is configured: each becomes the same task as a distributed batch's
+    call, for the `callqa worker`s (which must see the upload folder, e.g. on shared storage); the server itself
+    loads no model. A broker lost at that moment leaves the call pending (logged), and the next
+    `callqa batch --distributed` over the upload folder enqueues it: the database, not the broker, is the record."""
+
+    def __init__(self, app: Celery) -> None:
+        self.app = app
+
+    def submit(self, call_id: int) -> None:
+        try:
+            enqueue(self.app, [call_id])
+        except BrokerError as exc:
+            logger.error("upload %s stays pending: %s", call_id, exc)
+
+    def stop(self) -> None:
+        self.app.close()  # the producer pool's broker connections
 
 
 def _safe_url(app: Celery) -> str:

@@ -26,7 +26,7 @@ from api.services.calls import audio_digest, register_file
 from api.services.process import Outcome, process_call
 from api.services.versions import current_versions
 from api.store.models import Job, JobStatus, ScorecardRow, TranscriptRow
-from api.worker.celery_app import enqueue, make_app
+from api.worker.celery_app import CeleryProcessor, enqueue, make_app
 from scoring import load_phrasebooks
 from tests.store.stand_ins import LoggingTranscriber
 
@@ -171,6 +171,17 @@ def test_an_unreachable_broker_is_one_line_and_exit_2_without_its_password(
     assert _counts(sessions)[2] == set()  # nothing registered: a wrong URL costs nothing
 
 
+@pytest.mark.parametrize("url", ["redis://:s3cret-word@127.0.0.1:1/0"], ids=["redis"])
+def test_serve_with_an_unreachable_broker_is_one_line_and_exit_2_without_its_password(
+    sessions: sessionmaker[Session], db_url: str, url: str
+) -> None:
+    env = _env(db_url, url, "unused") | {"CALLQA_SECRET_KEY": "k" * 40}
+    result = subprocess.run([CALLQA, "serve", "--port", "1"], capture_output=True, text=True, env=env, timeout=30)
+    assert result.returncode == 2, result.stderr
+    assert result.stderr.startswith("error: cannot reach the broker") and result.stderr.count("\n") == 1
+    assert "s3cret-word" not in result.stderr + result.stdout
+
+
 def test_distributed_without_a_broker_says_it_needs_one(
     sessions: sessionmaker[Session], db_url: str, tmp_path: Path
 ) -> None:
@@ -292,3 +303,40 @@ def test_rabbitmq_by_url_enqueues_and_a_worker_processes_the_call(
         _until(lambda: _counts(sessions) == (1, 1, {JobStatus.DONE}), 120, "the call done")
     finally:
         pool.stop()
+
+
+@pytest.mark.slow
+@POSTGRES_ONLY
+def test_an_upload_to_the_server_is_processed_once_by_a_celery_worker(
+    sessions: sessionmaker[Session], db_url: str, redis_url: str, queue: str, workers: Workers, tmp_path: Path
+) -> None:
+    from fastapi.testclient import TestClient
+
+    from api.http import create_app
+    from api.services.users import add_user
+    from api.store.models import UserRole
+
+    settings = Settings(
+        database_url=db_url, broker_url=redis_url, queue=queue, upload_dir=tmp_path / "uploads", sample_rate=0.0
+    )
+    with sessions.begin() as session:
+        add_user(session, name="sup", role=UserRole.SUPERVISOR, password="correct horse battery")
+    processor = CeleryProcessor(make_app(settings))
+    workers.start()
+    audio = (ROOT / "samples" / "04_forbidden_phrases.mp3").read_bytes()
+    try:
+        with TestClient(
+            create_app(settings=settings, sessions=sessions, secret="s" * 40, processor=processor)
+        ) as client:
+            token = client.post("/api/auth/token", data={"username": "sup", "password": "correct horse battery"})
+            headers = {"Authorization": f"Bearer {token.json()['access_token']}"}
+            first = client.post("/api/calls", headers=headers, files={"file": ("a.mp3", audio, "audio/mpeg")})
+            assert first.status_code == 202, first.text
+            status_url = first.json()["status_url"]
+            _until(lambda: client.get(status_url, headers=headers).json()["status"] == "done", 150, "the upload done")
+            again = client.post("/api/calls", headers=headers, files={"file": ("b.mp3", audio, "audio/mpeg")})
+            assert again.status_code == 202 and again.json()["call_id"] == first.json()["call_id"]
+            time.sleep(3)  # the second task, if any, has had time to run: it must find the call done
+    finally:
+        processor.stop()
+    assert _counts(sessions) == (1, 1, {JobStatus.DONE})

@@ -88,7 +88,8 @@ async def upload_call(request: Request, settings: SettingsDep, user: CurrentUser
     received = await receive_upload(request, directory=settings.upload_dir, limit=settings.upload_max_bytes)
     assert received.path is not None
     call_id = await run_in_threadpool(_store, request, received, settings, user.name)
-    request.app.state.processor.submit(call_id)
+    # A broker round trip (or its retries when the broker is slow) must not hold up the event loop.
+    await run_in_threadpool(request.app.state.processor.submit, call_id)
     return {"call_id": call_id, "status_url": f"/api/calls/{call_id}/status"}
 
 
