@@ -150,6 +150,14 @@ def syllables(codes: str) -> list[str]:
     return list(map(_SYLLABLE_OF_CODE.get, codes, codes))  # get(code, default=code), looped in C
 
 
+_SPELLED = _CharTable(lambda code: _SYLLABLE_OF_CODE.get(code, code) + " ")
+
+
+def spell_codes(codes: str) -> str:
+    """`pinyin(normal)` from `syllable_codes(normal)`: ' ' + ' '.join(syllables(codes)) + ' ', in one C pass."""
+    return " " + codes.translate(_SPELLED)
+
+
 def char_at(pinyin_text: str, offset: int) -> int:
     """Index of the character whose syllable holds `offset` (a separator counts for the character after it)."""
     return pinyin_text.count(" ", 0, offset + 1) - 1
