@@ -150,7 +150,11 @@ def syllables(codes: str) -> list[str]:
     return list(map(_SYLLABLE_OF_CODE.get, codes, codes))  # get(code, default=code), looped in C
 
 
-_SPELLED = _CharTable(lambda code: _SYLLABLE_OF_CODE.get(code, code) + " ")
+def _spelled_code(code: str) -> str:
+    return _SYLLABLE_OF_CODE.get(code, code) + " "
+
+
+_SPELLED = _CharTable(_spelled_code)
 
 
 def spell_codes(codes: str) -> str:
