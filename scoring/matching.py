@@ -349,22 +349,14 @@ class PhraseList:
         parts += [(place, find_char(text, indices, phrase, first_char_only)) for place, phrase in self._chars]
         return _in_list_order(parts)
 
-    def heard(self, found: Mapping[str, Mapping[int, Sequence[Hit]]]) -> list[tuple[int, Mapping[int, Sequence[Hit]]]]:
-        """(place in the list, hits by turn) of the list's phrases that the call's hit table holds: what
-        `exact_in_turn` looks through, the same for every turn of one call."""
-        return [(place, found[name]) for name in self._places.keys() & found.keys() for place in self._places[name]]
-
-    def exact_in_turn(
-        self,
-        found: Mapping[str, Mapping[int, Sequence[Hit]]],
-        text: CallText,
-        index: int,
-        heard: Sequence[tuple[int, Mapping[int, Sequence[Hit]]]] | None = None,
-    ) -> list[Hit]:
+    def exact_in_turn(self, found: Mapping[str, Mapping[int, Sequence[Hit]]], text: CallText, index: int) -> list[Hit]:
         """The same for one turn, from the call's hit table grouped by turn: the cost is that turn's hits, not the
-        call's (looking through every hit of a long call for each hit to excuse was quadratic). `heard`: this
-        list's `heard(found)`, when the caller keeps it for the call."""
-        parts = [(place, by_turn.get(index, ())) for place, by_turn in (self.heard(found) if heard is None else heard)]
+        call's (looking through every hit of a long call for each hit to excuse was quadratic)."""
+        parts = [
+            (place, found[name].get(index, ()))
+            for name in self._places.keys() & found.keys()
+            for place in self._places[name]
+        ]
         parts += [(place, find_char(text, [index], phrase)) for place, phrase in self._chars]
         return _in_list_order(parts)
 

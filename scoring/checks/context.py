@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import operator
 from collections import defaultdict
-from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cache, cached_property
 from typing import Any
@@ -26,7 +25,6 @@ class Context:
     _turns: dict[Role | None, list[int]] = field(default_factory=dict)
     _spans: dict[tuple[int, ...], tuple[float, float] | None] = field(default_factory=dict)
     _in_turn: dict[tuple[PhraseList, int], list[Hit]] = field(default_factory=dict)
-    _heard_in_list: dict[PhraseList, list[tuple[int, Mapping[int, Sequence[Hit]]]]] = field(default_factory=dict)
     _mean_probability: dict[tuple[int, ...], float] = field(default_factory=dict)
     concept_hits: dict[tuple[object, ...], list[Hit]] = field(default_factory=dict)  # see checks.concepts._hits
     # see checks.concepts.heard
@@ -120,10 +118,7 @@ class Context:
         listed = self.book.phrase_list(phrases)
         key = (listed, index)
         if key not in self._in_turn:
-            heard = self._heard_in_list.get(listed)
-            if heard is None:  # which of the list's phrases the call holds: once per call, not once per turn
-                heard = self._heard_in_list[listed] = listed.heard(self._exact_by_turn)
-            self._in_turn[key] = listed.exact_in_turn(self._exact_by_turn, self.text, index, heard)
+            self._in_turn[key] = listed.exact_in_turn(self._exact_by_turn, self.text, index)
         return self._in_turn[key]
 
     @cached_property
