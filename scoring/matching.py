@@ -36,6 +36,7 @@ from scoring.normalise import (
     normalise,
     normalise_keep_separators,
     pinyin,
+    spell_codes,
     syllable_codes,
     syllables,
 )
@@ -480,7 +481,7 @@ def _around_pairs(view: View, phrase: Phrase, cutoff: float) -> tuple[int, int, 
         low, high = max(0, start - 2), min(len(scope), start + len(codes) + 2)
         heard = scope[low:high]
         if heard not in aligned:
-            window = " " + " ".join(syllables(heard)) + " "
+            window = spell_codes(heard)
             found = partial_alignment(needle, window, cutoff)
             aligned[heard] = None if found is None else (window, found)
         seen = aligned[heard]

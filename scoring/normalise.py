@@ -8,6 +8,7 @@ syllable one code point (`syllable_codes`): the cheapest form for exact homophon
 
 from __future__ import annotations
 
+import os
 import unicodedata
 import warnings
 from functools import cache
@@ -70,10 +71,24 @@ _MERGED_INITIALS = (("zh", "z"), ("ch", "c"), ("sh", "s"))
 
 @cache
 def _pypinyin() -> ModuleType:
-    with warnings.catch_warnings():  # keep an old dependency's import-time warnings out of strict test runs
-        warnings.simplefilter("ignore")
-        import pypinyin
+    """pypinyin without its phrase dictionary: we only ever ask it about one character, and every one of the 93,184
+    characters `_syllable` asks about reads the same without it. Loaded, its ~190,000 lists sat in the garbage
+    collector's oldest generation, and every full collection went through them (15% of the CPU time of scoring)."""
+    previous = os.environ.get(_NO_PHRASES)
+    os.environ[_NO_PHRASES] = "1"  # read once, when pypinyin is first imported
+    try:
+        with warnings.catch_warnings():  # keep an old dependency's import-time warnings out of strict test runs
+            warnings.simplefilter("ignore")
+            import pypinyin
+    finally:
+        if previous is None:
+            del os.environ[_NO_PHRASES]
+        else:
+            os.environ[_NO_PHRASES] = previous
     return pypinyin
+
+
+_NO_PHRASES = "PYPINYIN_NO_PHRASES"
 
 
 def _syllable(char: str) -> str:
@@ -148,6 +163,18 @@ def syllables(codes: str) -> list[str]:
     """The syllables of a code string: `pinyin(normal).split()` from `syllable_codes(normal)`, without spelling out
     the whole text again ('|' stays '|')."""
     return list(map(_SYLLABLE_OF_CODE.get, codes, codes))  # get(code, default=code), looped in C
+
+
+def _spelled_code(code: str) -> str:
+    return _SYLLABLE_OF_CODE.get(code, code) + " "
+
+
+_SPELLED = _CharTable(_spelled_code)
+
+
+def spell_codes(codes: str) -> str:
+    """`pinyin(normal)` from `syllable_codes(normal)`: ' ' + ' '.join(syllables(codes)) + ' ', in one C pass."""
+    return " " + codes.translate(_SPELLED)
 
 
 def char_at(pinyin_text: str, offset: int) -> int:

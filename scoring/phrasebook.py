@@ -469,6 +469,8 @@ class Phrasebook:
     prefilters: dict[str, RegexSet] = field(default_factory=dict)  # regex rule id → which of its patterns occur
     not_applicable: dict[str, str] = field(default_factory=dict)
     _lists: dict[tuple[str, ...], PhraseList] = field(default_factory=dict, repr=False, compare=False)
+    _specs: list[ConceptSpec] = field(default_factory=list, repr=False, compare=False)
+    _spec_keys: dict[int, tuple[ConceptSpec, int]] = field(default_factory=dict, repr=False, compare=False)
 
     @cached_property
     def index(self) -> ExactIndex:
@@ -481,6 +483,18 @@ class Phrasebook:
         if found is None:
             found = self._lists[key] = PhraseList(key, self.phrases)
         return found
+
+    def spec_key(self, spec: ConceptSpec) -> int:
+        """One number per distinct concept spec: equal specs (one YAML anchor used by two rules) share it, so what
+        depends only on the spec and the call can be worked out once per call."""
+        known = self._spec_keys.get(id(spec))
+        if known is not None and known[0] is spec:  # the spec is kept with its id, so the id is still its own
+            return known[1]
+        key = next((number for number, other in enumerate(self._specs) if other == spec), len(self._specs))
+        if key == len(self._specs):
+            self._specs.append(spec)
+        self._spec_keys[id(spec)] = (spec, key)
+        return key
 
     @property
     def active_rules(self) -> tuple[Any, ...]:

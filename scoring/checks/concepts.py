@@ -33,7 +33,16 @@ def concept_absent(rule: ConceptAbsent, ctx: Context) -> Finding:
 
 
 def heard(spec: ConceptSpec, indices: list[int], ctx: Context) -> tuple[Hit, Clause] | None:
-    """The earliest place where some clause of `spec` holds in the given turns, with that clause."""
+    """The earliest place where some clause of `spec` holds in the given turns, with that clause. Kept per call:
+    one spec is often asked twice over the same turns (the promise of returns, by its own rule and as what
+    contradicts a risk warning), and equal specs over equal turns are heard alike."""
+    key = (ctx.book.spec_key(spec), tuple(indices))
+    if key not in ctx.concepts_heard:
+        ctx.concepts_heard[key] = _heard(spec, indices, ctx)
+    return ctx.concepts_heard[key]
+
+
+def _heard(spec: ConceptSpec, indices: list[int], ctx: Context) -> tuple[Hit, Clause] | None:
     best: tuple[Hit, Clause] | None = None
     for clause in spec.any_of:
         hit = _clause(spec, clause, indices, ctx)

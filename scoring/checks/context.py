@@ -11,7 +11,7 @@ from typing import Any
 from scoring.findings import Finding, Verdict
 from scoring.hangup import Hangup
 from scoring.matching import CallText, Hit, MatchOptions, PhraseList, fuzzy_find, overlaps
-from scoring.phrasebook import Match, Phrasebook, Timing, Window
+from scoring.phrasebook import Clause, Match, Phrasebook, Timing, Window
 from transcribe.types import Role, Span, Transcript
 
 
@@ -27,6 +27,8 @@ class Context:
     _in_turn: dict[tuple[PhraseList, int], list[Hit]] = field(default_factory=dict)
     _mean_probability: dict[tuple[int, ...], float] = field(default_factory=dict)
     concept_hits: dict[tuple[object, ...], list[Hit]] = field(default_factory=dict)  # see checks.concepts._hits
+    # see checks.concepts.heard
+    concepts_heard: dict[tuple[int, tuple[int, ...]], tuple[Hit, Clause] | None] = field(default_factory=dict)
 
     # --- scopes -------------------------------------------------------------------------------------------------
     def turns(self, role: Role | None) -> list[int]:

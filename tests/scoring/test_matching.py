@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import os
+import sys
 
 import opencc
 import pytest
@@ -12,7 +14,7 @@ from hypothesis import strategies as st
 from scoring import score
 from scoring.cases import load_cases
 from scoring.matching import CallText, ExactIndex, MatchOptions, compile_phrase, fuzzy_find
-from scoring.normalise import char_at, char_end, normalise, pinyin
+from scoring.normalise import _pypinyin, char_at, char_end, normalise, pinyin
 from tests.scoring.factory import PHRASEBOOKS, book, call
 
 HAN = st.characters(min_codepoint=0x4E00, max_codepoint=0x9FA5)
@@ -150,3 +152,11 @@ def _gap(low: int, high: int):  # type: ignore[no-untyped-def]
     from scoring.matching import Gap
 
     return Gap(low, high)
+
+
+def test_pinyin_is_read_without_the_phrase_dictionary_and_the_environment_is_left_alone() -> None:
+    _pypinyin()
+    assert "pypinyin.phrases_dict" not in sys.modules  # ~190,000 lists a full garbage collection would walk
+    assert "PYPINYIN_NO_PHRASES" not in os.environ
+    # readings of one character are the dictionary's first, which phrases never changed (polyphones included)
+    assert pinyin("行长了和重") == " xing zang le he zong "

@@ -8,7 +8,7 @@ from hypothesis import strategies as st
 from rapidfuzz import fuzz
 
 from scoring.matching import CallText, Hit, MatchOptions, find_char, fuzzy_find, pair_keys, partial_alignment
-from scoring.normalise import normalise, pinyin, syllable_codes
+from scoring.normalise import normalise, pinyin, spell_codes, syllable_codes
 from tests.scoring.factory import book, call
 
 HAN = st.characters(min_codepoint=0x4E00, max_codepoint=0x9FA5)
@@ -103,3 +103,10 @@ def test_phrases_fuzzy_search_leaves_out_are_never_found(
     for name in wanted:
         if name not in tried:
             assert fuzzy_find(view, book().phrases[name], options) is None
+
+
+@SETTINGS
+@given(st.text(alphabet=st.one_of(HAN, st.sampled_from(list("ab12|"))), max_size=30))
+def test_spelled_codes_are_the_pinyin_of_the_text(text: str) -> None:
+    normal = normalise(text) + "|" + normalise(text[::-1])  # a separator stays a separator
+    assert spell_codes(syllable_codes(normal)) == pinyin(normal)
