@@ -1,10 +1,12 @@
 """Review API latency: claim-next and call-detail at 32 concurrent clients over HTTP, against a real `callqa serve`
-(uvicorn, one process) on a store seeded with 10,000 scored calls. Target: claim-next p99 ≤ 100 ms on PostgreSQL.
+on a store seeded with 10,000 scored calls. Target: claim-next p99 ≤ 100 ms on PostgreSQL.
 
-Every client is a supervisor with an API key; each claims a call, then reads it in full, again and again. Latency
-is measured at the client (connection reused, as a browser does). Run from the repository root:
+The load is driven by wrk (`apt-get install wrk`; script `bench/api_load.lua`): 32 connections, each a closed loop
+(the next request as soon as the answer arrives), the API keys of 32 supervisors in turn. One run claims calls,
+one reads random calls in full. Latency is measured at the client; the server's CPU per request beside it, as the
+machine may be shared. Run from the repository root:
 
-    .venv/bin/python -m bench.api [--url postgresql+psycopg://…] [--calls 10000] [--clients 32] [--rounds 50]
+    .venv/bin/python -m bench.api [--url postgresql+psycopg://…] [--calls 10000] [--clients 32] [--workers N]
 
 Without --url a fresh SQLite file is used; with one, the database must be empty (it is migrated and seeded), or,
 with --reuse, hold an earlier run's seed: its leases are handed back and new keys made, so that runs before and
@@ -14,18 +16,19 @@ after a change are measured on the same data without seeding again (seeding 10,0
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import random
+import shutil
 import socket
-import statistics
 import subprocess
 import sys
 import tempfile
 import time
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import httpx
+import psutil
 from sqlalchemy import func, select, update
 
 import phrasebooks
@@ -40,6 +43,8 @@ from tests.scoring.factory import call as transcript_of
 from tests.store.stand_ins import TURNS
 
 CALLQA = str(Path(sys.executable).parent / "callqa")
+WRK = "wrk"
+LUA = Path(__file__).with_name("api_load.lua")
 SEED_CHUNK = 500
 
 
@@ -113,13 +118,18 @@ def reuse(url: str, clients: int) -> list[str]:
     return keys
 
 
-def _serve(url: str) -> tuple[subprocess.Popen[bytes], str]:
+def _serve(url: str, workers: int | None) -> tuple[subprocess.Popen[bytes], str]:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
     env = {**os.environ, "CALLQA_DATABASE_URL": url, "CALLQA_SECRET_KEY": "b" * 40}
+    if workers and workers > 1:  # several HTTP processes hand uploads to Celery (none are made here)
+        env.setdefault("CALLQA_BROKER_URL", "redis://127.0.0.1:6379/14")
     process = subprocess.Popen(
-        [CALLQA, "serve", "--port", str(port)], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        [CALLQA, "serve", "--port", str(port), *([f"--workers={workers}"] if workers else [])],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
     )
     base = f"http://127.0.0.1:{port}"
     for _ in range(300):
@@ -132,31 +142,34 @@ def _serve(url: str) -> tuple[subprocess.Popen[bytes], str]:
     raise SystemExit("the server did not start")
 
 
-def _client(base: str, key: str, rounds: int) -> tuple[list[float], list[float]]:
-    claims, details = [], []
-    with httpx.Client(base_url=base, headers={"X-API-Key": key}, timeout=60) as http:
-        for _ in range(rounds):
-            started = time.perf_counter()
-            response = http.post("/api/queue/claim")
-            claims.append(time.perf_counter() - started)
-            if response.status_code != 200:  # 204: the queue is empty; anything else is a finding of the run
-                print(f"claim: {response.status_code} {response.text[:200]}", flush=True)
-                break
-            started = time.perf_counter()
-            assert http.get(f"/api/calls/{response.json()['call_id']}").status_code == 200
-            details.append(time.perf_counter() - started)
-    return claims, details
+def _wrk(base: str, keys: list[str], mode: str, clients: int, seconds: int, max_id: int) -> dict[str, float]:
+    """One closed-loop run of `mode` requests by `clients` connections for `seconds`: wrk (C) drives the load, so
+    the clients' own CPU does not crowd the server's two cores the way 32 Python client threads did."""
+    env = {**os.environ, "CALLQA_BENCH_KEYS": ",".join(keys), "CALLQA_BENCH_MODE": mode}
+    env["CALLQA_BENCH_MAX_ID"] = str(max_id)
+    command = [WRK, "-t2", f"-c{clients}", f"-d{seconds}s", "--timeout", "30s", "-s", str(LUA), base]
+    output = subprocess.run(command, env=env, capture_output=True, text=True, check=True).stdout
+    summary: dict[str, float] = json.loads(output.strip().splitlines()[-1])
+    return summary
 
 
-def _cpu_seconds(pid: int) -> float:
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime + stime
+def _cpu_seconds(server: psutil.Process) -> float:
+    """User + system CPU of the server and its worker processes."""
+    total = 0.0
+    for process in (server, *server.children(recursive=True)):
+        times = process.cpu_times()
+        total += times.user + times.system
+    return total
 
 
-def _line(name: str, samples: list[float]) -> str:
-    ms = sorted(s * 1000 for s in samples)
-    p99 = ms[min(len(ms) - 1, int(len(ms) * 0.99))]
-    return f"{name:<12} n={len(ms):5d}  p50 {statistics.median(ms):7.1f} ms  p99 {p99:7.1f} ms"
+def _line(name: str, run: dict[str, float], cpu: float) -> str:
+    requests = int(run["requests"])
+    problems = f"  {int(run['bad_status'])} bad status, {int(run['socket_errors'])} socket errors"
+    return (
+        f"{name:<12} n={requests:6d} ({requests / run['seconds']:6.1f}/s)  p50 {run['p50_ms']:7.1f} ms  "
+        f"p90 {run['p90_ms']:7.1f} ms  p99 {run['p99_ms']:7.1f} ms  server CPU {cpu * 1000 / max(1, requests):5.2f} ms"
+        f"/request{problems if run['bad_status'] or run['socket_errors'] else ''}"
+    )
 
 
 def main() -> None:
@@ -164,30 +177,43 @@ def main() -> None:
     parser.add_argument("--url")
     parser.add_argument("--calls", type=int, default=10_000)
     parser.add_argument("--clients", type=int, default=32)
-    parser.add_argument("--rounds", type=int, default=50)
+    parser.add_argument("--seconds", type=int, default=15, help="length of each wrk run")
+    parser.add_argument("--workers", type=int, help="`callqa serve --workers` (default: the server's own)")
     parser.add_argument("--reuse", action="store_true", help="the database holds an earlier run's seed")
     args = parser.parse_args()
+    if shutil.which(WRK) is None:
+        raise SystemExit("bench.api drives the load with wrk: apt-get install wrk")
     url = args.url or f"sqlite:///{tempfile.mkdtemp(prefix='callqa-bench-')}/bench.db"
     keys = reuse(url, args.clients) if args.reuse else seed(url, args.calls, args.clients)
-    process, base = _serve(url)
+    process, base = _serve(url, args.workers)
     try:
         started = time.perf_counter()
         httpx.get(f"{base}/api/queue", headers={"X-API-Key": keys[0]}, timeout=600)  # first read queues the calls
         print(f"first queue read (review rows for {args.calls} calls): {time.perf_counter() - started:.1f} s")
-        print(f"server pid {process.pid}", flush=True)
-        cpu_before = _cpu_seconds(process.pid)
-        with ThreadPoolExecutor(args.clients) as pool:
-            results = list(pool.map(lambda key: _client(base, key, args.rounds), keys))
-        cpu = _cpu_seconds(process.pid) - cpu_before
-        print(f"{make_engine(url).dialect.name}, {args.clients} clients, {len(os.sched_getaffinity(0))} cores")
-        print(_line("claim-next", [s for claims, _ in results for s in claims]))
-        print(_line("call detail", [s for _, details in results for s in details]))
-        pairs = sum(len(details) for _, details in results)
+        open_before = _open_reviews(url)
+        server = psutil.Process(process.pid)
+        print(
+            f"{make_engine(url).dialect.name}, {args.clients} clients, {len(os.sched_getaffinity(0))} cores, "
+            f"{len(server.children()) or 1} server process(es)"
+        )
         # Latency on a shared machine depends on everyone's load; the server's own CPU per request much less.
-        print(f"server CPU   {cpu * 1000 / max(1, pairs):.1f} ms per claim + detail pair (callqa serve process)")
+        for name, mode in (("claim-next", "claim"), ("call detail", "detail")):
+            cpu_before = _cpu_seconds(server)
+            run = _wrk(base, keys, mode, args.clients, args.seconds, args.calls)
+            print(_line(name, run, _cpu_seconds(server) - cpu_before), flush=True)
+            if mode == "claim" and run["requests"] >= open_before:
+                print(f"  the queue ran out ({open_before} open calls): claims after that were 204s")
     finally:
         process.terminate()
         process.wait(timeout=30)
+
+
+def _open_reviews(url: str) -> int:
+    engine = make_engine(url)
+    with engine.connect() as connection:
+        count = connection.scalar(select(func.count()).select_from(Review).where(Review.state == ReviewState.QUEUED))
+    engine.dispose()
+    return int(count or 0)
 
 
 if __name__ == "__main__":

@@ -70,7 +70,8 @@ def _commits(endpoint: Callable[..., Any]) -> Callable[..., Any]:
     return run
 
 
-def get_settings(request: Request) -> Settings:
+async def get_settings(request: Request) -> Settings:
+    # async: no I/O, so FastAPI runs it inline instead of in a worker thread (each hop costs a claim ~0.3 ms)
     settings: Settings = request.app.state.settings
     return settings
 

@@ -51,7 +51,7 @@ def _iso_only(value: object) -> object:
 IsoTime = Annotated[datetime, BeforeValidator(_iso_only)]
 
 
-def queue_filter(
+async def queue_filter(  # async: pure parsing, run inline rather than in a worker thread
     branch: Annotated[str | None, Query(max_length=200)] = None,
     agent_id: Annotated[str | None, Query(max_length=200)] = None,
     category: Annotated[str | None, Query(max_length=50)] = None,
