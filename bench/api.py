@@ -30,6 +30,7 @@ from pathlib import Path
 import httpx
 import psutil
 from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session
 
 import phrasebooks
 from api.ingest import CallMetadata
@@ -101,12 +102,7 @@ def reuse(url: str, clients: int) -> list[str]:
         calls = session.scalar(select(func.count()).select_from(Call))
         if not calls:
             raise SystemExit(f"--reuse: {url} holds no calls; run once without --reuse to seed it")
-        # Bench-only and unaudited: the previous run's claims go back to the queue.
-        session.execute(
-            update(Review)
-            .where(Review.state == ReviewState.CLAIMED)
-            .values(state=ReviewState.QUEUED, lease_holder=None, lease_until=None)
-        )
+        _hand_back(session)
         keys = []
         for number in range(clients):
             name = f"bench{number}"
@@ -116,6 +112,17 @@ def reuse(url: str, clients: int) -> list[str]:
     print(f"reusing {calls} calls")
     engine.dispose()
     return keys
+
+
+def _hand_back(session: Session) -> None:
+    """Bench-only and unaudited: earlier claims go back to the queue. Supervisors review what they claim, so the
+    claimed rows at the head of the queue are a few per supervisor; a bench that only claims would pile up
+    thousands there for every later claim to step over."""
+    session.execute(
+        update(Review)
+        .where(Review.state == ReviewState.CLAIMED)
+        .values(state=ReviewState.QUEUED, lease_holder=None, lease_until=None)
+    )
 
 
 def _serve(url: str, workers: int | None) -> tuple[subprocess.Popen[bytes], str]:
@@ -142,11 +149,13 @@ def _serve(url: str, workers: int | None) -> tuple[subprocess.Popen[bytes], str]
     raise SystemExit("the server did not start")
 
 
-def _wrk(base: str, keys: list[str], mode: str, clients: int, seconds: int, max_id: int) -> dict[str, float]:
+def _wrk(
+    base: str, keys: list[str], mode: str, clients: int, seconds: int, max_id: int, think_ms: int
+) -> dict[str, float]:
     """One closed-loop run of `mode` requests by `clients` connections for `seconds`: wrk (C) drives the load, so
     the clients' own CPU does not crowd the server's two cores the way 32 Python client threads did."""
     env = {**os.environ, "CALLQA_BENCH_KEYS": ",".join(keys), "CALLQA_BENCH_MODE": mode}
-    env["CALLQA_BENCH_MAX_ID"] = str(max_id)
+    env["CALLQA_BENCH_MAX_ID"], env["CALLQA_BENCH_THINK_MS"] = str(max_id), str(think_ms)
     command = [WRK, "-t2", f"-c{clients}", f"-d{seconds}s", "--timeout", "30s", "-s", str(LUA), base]
     output = subprocess.run(command, env=env, capture_output=True, text=True, check=True).stdout
     summary: dict[str, float] = json.loads(output.strip().splitlines()[-1])
@@ -179,6 +188,13 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=32)
     parser.add_argument("--seconds", type=int, default=15, help="length of each wrk run")
     parser.add_argument("--workers", type=int, help="`callqa serve --workers` (default: the server's own)")
+    parser.add_argument(
+        "--think-ms",
+        type=int,
+        nargs="+",
+        default=[0],
+        help="mean pause of each client between an answer and its next request; 0: back to back (saturation)",
+    )
     parser.add_argument("--reuse", action="store_true", help="the database holds an earlier run's seed")
     args = parser.parse_args()
     if shutil.which(WRK) is None:
@@ -191,18 +207,24 @@ def main() -> None:
         httpx.get(f"{base}/api/queue", headers={"X-API-Key": keys[0]}, timeout=600)  # first read queues the calls
         print(f"first queue read (review rows for {args.calls} calls): {time.perf_counter() - started:.1f} s")
         open_before = _open_reviews(url)
+        engine = make_engine(url)
         server = psutil.Process(process.pid)
         print(
             f"{make_engine(url).dialect.name}, {args.clients} clients, {len(os.sched_getaffinity(0))} cores, "
             f"{len(server.children()) or 1} server process(es)"
         )
         # Latency on a shared machine depends on everyone's load; the server's own CPU per request much less.
-        for name, mode in (("claim-next", "claim"), ("call detail", "detail")):
-            cpu_before = _cpu_seconds(server)
-            run = _wrk(base, keys, mode, args.clients, args.seconds, args.calls)
-            print(_line(name, run, _cpu_seconds(server) - cpu_before), flush=True)
-            if mode == "claim" and run["requests"] >= open_before:
-                print(f"  the queue ran out ({open_before} open calls): claims after that were 204s")
+        for think_ms in args.think_ms:
+            print(f"each client pausing {think_ms} ms on average between requests:")
+            for name, mode in (("claim-next", "claim"), ("call detail", "detail")):
+                if mode == "claim":
+                    with make_sessionmaker(engine).begin() as session:
+                        _hand_back(session)
+                cpu_before = _cpu_seconds(server)
+                run = _wrk(base, keys, mode, args.clients, args.seconds, args.calls, think_ms)
+                print(_line(name, run, _cpu_seconds(server) - cpu_before), flush=True)
+                if mode == "claim" and run["requests"] >= open_before:
+                    print(f"  the queue ran out ({open_before} open calls): later claims were 204s")
     finally:
         process.terminate()
         process.wait(timeout=30)

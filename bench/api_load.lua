@@ -6,10 +6,19 @@ for key in string.gmatch(os.getenv("CALLQA_BENCH_KEYS") or "", "[^,]+") do
 end
 local mode = os.getenv("CALLQA_BENCH_MODE") or "claim"
 local max_id = tonumber(os.getenv("CALLQA_BENCH_MAX_ID") or "1")
+-- Mean pause of each connection between an answer and its next request (0: back to back), drawn uniformly from
+-- [0, 2 × mean] so that the connections do not march in step.
+local think_ms = tonumber(os.getenv("CALLQA_BENCH_THINK_MS") or "0")
 local sent = 0
 
 function setup(thread)
   math.randomseed(os.time() + tostring(thread):len())
+end
+
+if think_ms > 0 then
+  function delay()
+    return math.random(0, 2 * think_ms)
+  end
 end
 
 function request()

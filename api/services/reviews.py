@@ -22,6 +22,7 @@ from api.services.audit import append_event
 from api.services.queries import latest_scorecards
 from api.services.scope import visible
 from api.store.models import (
+    OPEN_REVIEW,
     AddedFinding,
     Call,
     FindingRow,
@@ -329,7 +330,7 @@ def claim_next(
     """
     now = utcnow()
     base = _queue_query(user, QueueFilter(**{**filters.__dict__, "status": None}), now).with_only_columns(Review.id)
-    base = base.where(Review.state.in_(OPEN_STATES))  # the partial indexes' condition, spelled out for the planner
+    base = base.where(OPEN_REVIEW)  # the partial indexes' condition, spelled out for the planner
     first_tier = Review.fatal | (Review.queued_at < now - timedelta(hours=aging_hours))
     tiers = [
         base.where(tier)
@@ -349,7 +350,8 @@ def claim_next(
             lease_until=now + timedelta(minutes=lease_minutes),
             version=Review.version + 1,
         )
-        .execution_options(populate_existing=True)
+        # The rows come back from RETURNING: nothing else in the session needs matching against the WHERE.
+        .execution_options(populate_existing=True, synchronize_session=False)
     )
     # The call's row too, so the reply needs no query while this transaction holds the audit chain's lock (every
     # other claimer waits for it): PostgreSQL returns it from UPDATE … FROM calls; SQLite's RETURNING cannot.

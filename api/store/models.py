@@ -24,6 +24,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    literal_column,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -252,6 +253,9 @@ class Review(Base):
 Index("ix_reviews_queue", Review.state, Review.fatal, Review.score, Review.queued_at)
 # What a claim walks (`claim_next`): open reviews in queue order, the fatal ones apart, and by waiting time for the
 # aging; partial, so the reviewed and not-needed majority of a year's calls is not in them.
+# Literal values, not bound parameters: the planner matches a query to a partial index only by constants, and a
+# bound IN list is re-rendered at every execution.
+OPEN_REVIEW = Review.state.in_([literal_column("'queued'"), literal_column("'claimed'")])
 _OPEN = Review.state.in_(("queued", "claimed"))
 Index("ix_reviews_claim", Review.score, Review.queued_at, Review.id, postgresql_where=_OPEN, sqlite_where=_OPEN)
 Index(
