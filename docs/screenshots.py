@@ -9,19 +9,18 @@ import json
 import os
 import re
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 from typing import Any
 
 import httpx
 
+from api.cli.local_server import CALLQA, ServerDidNotStart, local_server
+
 ROOT = Path(__file__).resolve().parents[1]
 OUT = ROOT / "docs" / "screenshots"
-CALLQA = str(Path(sys.executable).parent / "callqa")
 CHROMIUM = "/usr/bin/chromium"
 PASSWORD = "screenshots only"
 AGENTS = [("1001", "王敏", "上海浦东营业部"), ("1002", "李强", "上海浦东营业部"), ("2001", "张丽", "北京朝阳营业部")]
@@ -50,12 +49,6 @@ def calls_with_sidecars(directory: Path) -> None:
         sidecar = {"agent_id": agent_id, "agent_name": agent_name, "branch": branch, "direction": "inbound"}
         sidecar["call_time"] = f"2026-11-{20 + n:02d}T{9 + n % 8:02d}:15:00"
         (directory / sample.with_suffix(".json").name).write_text(json.dumps(sidecar, ensure_ascii=False))
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def review_and_appeal(base: str) -> int:
@@ -167,24 +160,11 @@ def main() -> None:
         for name, role, agent_id in USERS:
             extra = ["--agent-id", agent_id] if agent_id else []
             run("users", "add", name, "--role", role, *extra, "--password-stdin", env=env, stdin=PASSWORD + "\n")
-        port = free_port()
-        base = f"http://127.0.0.1:{port}"
-        log = (work / "serve.log").open("w")
-        server = subprocess.Popen([CALLQA, "serve", "--port", str(port)], env=env, stdout=log, stderr=log)
         try:
-            for _ in range(300):
-                try:
-                    if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
-                        break
-                except httpx.TransportError:
-                    time.sleep(0.1)
-            else:
-                sys.exit(f"callqa serve did not start: {(work / 'serve.log').read_text()[-2000:]}")
-            saved = shoot(base, review_and_appeal(base))
-        finally:
-            server.terminate()
-            server.wait(timeout=30)
-            log.close()
+            with local_server(env, work / "serve.log") as base:
+                saved = shoot(base, review_and_appeal(base))
+        except ServerDidNotStart as exc:
+            sys.exit(str(exc))
     print(f"saved {len(saved)} screenshots in {OUT.relative_to(ROOT)}: {', '.join(saved)}")
 
 

@@ -21,6 +21,7 @@ from api.cli.corpus_eval import run as evaluate_corpus_dir
 from api.cli.output import ExitCode, error, fail, out, plain, warning, write_json_line
 from api.cli.tables import print_evaluation
 from api.ingest import AUDIO_SUFFIXES, Call, read_cti, read_transcripts
+from api.services.process import score_or_reason
 from scoring import (
     LABELS_SUFFIX,
     Labels,
@@ -29,9 +30,8 @@ from scoring import (
     Verdict,
     evaluate,
     read_labels,
-    score,
 )
-from transcribe import Role, TranscribeError, one_line
+from transcribe import Role, TranscribeError
 
 
 def score_files(
@@ -121,10 +121,8 @@ def _score_call(call: Call, book: Phrasebook) -> Scorecard | str:
     if isinstance(call.outcome, TranscribeError):
         return str(call.outcome)
     hangup_by = call.hangup_by if call.hangup_by is not None else _cti(call.path)
-    try:
-        return score(call.outcome, book, hangup_by=hangup_by)
-    except Exception as exc:  # a transcript no validation foresaw must cost only its own call, not the batch
-        return f"{call.path}: could not be scored ({one_line(exc)})"
+    card = score_or_reason(call.outcome, book, hangup_by=hangup_by)
+    return f"{call.path}: {card}" if isinstance(card, str) else card
 
 
 def _cti(path: Path) -> Role | None:

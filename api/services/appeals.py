@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from api.errors import BadInput, Conflict, Forbidden, NotFound
 from api.services.audit import append_event
-from api.services.reviews import as_utc, review_for
+from api.services.reviews import as_utc, record_transition, review_for
 from api.services.scope import visible
 from api.store.models import Appeal, Call, FindingRow, ReviewState, Ruling, User, UserRole, utcnow
 
@@ -35,17 +35,8 @@ def file_appeal(
     appeal = Appeal(call_id=call_id, agent_user_id=user.id, reason=reason, finding_ids=sorted(set(finding_ids)))
     session.add(appeal)
     review.state = ReviewState.APPEALED
-    review.version += 1
-    session.flush()
-    append_event(
-        session,
-        actor=user.name,
-        action="appeal.file",
-        object_type="appeal",
-        object_id=appeal.id,
-        call_id=call_id,
-        after={"reason": reason, "finding_ids": appeal.finding_ids, "version": review.version},
-    )
+    after = {"reason": reason, "finding_ids": appeal.finding_ids}
+    record_transition(session, review, actor=user.name, action="appeal.file", after=after, appeal=appeal)
     return appeal
 
 

@@ -96,12 +96,9 @@ def finish_call(
             transcript = stored_transcript(session, call_id=work.call_id, versions=versions)
     if isinstance(transcript, TranscribeError):
         return fail_call(sessions, call_id=work.call_id, worker_name=worker_name, error=str(transcript))
-    try:
-        card = score(transcript, book, hangup_by=_role(work.hangup_by))
-    except Exception as exc:  # a transcript no validation foresaw costs its own call, not the batch
-        return fail_call(
-            sessions, call_id=work.call_id, worker_name=worker_name, error=f"could not be scored ({one_line(exc)})"
-        )
+    card = score_or_reason(transcript, book, hangup_by=_role(work.hangup_by))
+    if isinstance(card, str):
+        return fail_call(sessions, call_id=work.call_id, worker_name=worker_name, error=card)
     with sessions.begin() as session:
         record_result(
             session,
@@ -115,6 +112,14 @@ def finish_call(
         _store_peaks(sessions, call_id=work.call_id)
     outcome = Outcome.SCORED if transcribed is not None else Outcome.RESCORED
     return Result(outcome, card=card, duration=transcript.duration)
+
+
+def score_or_reason(transcript: Transcript, book: Phrasebook, *, hangup_by: Role | None) -> Scorecard | str:
+    """The call's scorecard, or one line saying why there is none (`callqa score` prints it, a worker records it)."""
+    try:
+        return score(transcript, book, hangup_by=hangup_by)
+    except Exception as exc:  # a transcript no validation foresaw must cost only its own call, not the batch
+        return f"could not be scored ({one_line(exc)})"
 
 
 def _store_peaks(sessions: sessionmaker[Session], *, call_id: int) -> None:

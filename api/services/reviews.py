@@ -24,6 +24,7 @@ from api.services.scope import visible
 from api.store.models import (
     OPEN_REVIEW,
     AddedFinding,
+    Appeal,
     Call,
     FindingRow,
     FindingVerdict,
@@ -192,29 +193,20 @@ def _follow(session: Session, review: Review, old: _Card, new: _Card, sha256: st
     else:  # nothing a person looked at or would look at changed
         review.scorecard_id, review.score, review.fatal = new.id, new.score, new.fatal
         return 0
-    before = {
-        "state": str(review.state),
-        "decision": review.decision,
-        "scorecard_id": old.id,
-        "version": review.version,
-    }
+    before = {"state": str(review.state), "decision": review.decision, "scorecard_id": old.id}
     review.scorecard_id, review.score, review.fatal = new.id, new.score, new.fatal
     review.state, review.requeue_reason = next_state, reason
     review.sampled = review.sampled or (not new.needs_review and wanted)
-    review.version += 1
     if next_state == ReviewState.QUEUED and before["state"] != ReviewState.QUEUED:
         review.queued_at, review.lease_holder, review.lease_until = utcnow(), None, None
         review.decision, review.reviewed_at, review.acknowledged_at = None, None, None
-    session.flush()
-    append_event(
+    record_transition(
         session,
+        review,
         actor="system",
         action="review.requeue" if next_state == ReviewState.QUEUED else "review.rescored",
-        object_type="call",
-        object_id=review.call_id,
-        call_id=review.call_id,
         before=before,
-        after={"state": str(next_state), "scorecard_id": new.id, "reason": reason, "version": review.version},
+        after={"state": str(next_state), "scorecard_id": new.id, "reason": reason},
     )
     return 1 if next_state == ReviewState.QUEUED and before["state"] != ReviewState.QUEUED else 0
 
@@ -402,6 +394,34 @@ def as_utc(at: datetime) -> datetime:
     return at if at.tzinfo else at.replace(tzinfo=UTC)
 
 
+def record_transition(
+    session: Session,
+    review: Review,
+    *,
+    actor: str,
+    action: str,
+    before: dict[str, Any] | None = None,
+    after: dict[str, Any] | None = None,
+    appeal: Appeal | None = None,
+) -> None:
+    """After a change to `review`: bump its version (so that a write based on an older read is refused), write it,
+    and append the audit event, its `before` (when given) and `after` each with the version of its side. The event
+    is about the call, or about `appeal` when given (flushed first, so the appeal has its id)."""
+    old_version = review.version
+    review.version += 1
+    session.flush()
+    append_event(
+        session,
+        actor=actor,
+        action=action,
+        object_type="call" if appeal is None else "appeal",
+        object_id=review.call_id if appeal is None else appeal.id,
+        call_id=review.call_id,
+        before=None if before is None else {**before, "version": old_version},
+        after={**(after or {}), "version": review.version},
+    )
+
+
 def release(session: Session, *, user: User, call_id: int) -> Review:
     """Hand a claimed call back to the queue: the holder, or a senior supervisor taking it over."""
     review = review_for(session, user=user, call_id=call_id, lock=True)
@@ -410,20 +430,9 @@ def release(session: Session, *, user: User, call_id: int) -> Review:
         user.role == UserRole.SENIOR_SUPERVISOR and review.state == ReviewState.CLAIMED
     ):
         raise Conflict(f"call {call_id}: you do not hold its lease")
-    before = {"lease_holder": review.lease_holder, "version": review.version}
+    before = {"lease_holder": review.lease_holder}
     review.state, review.lease_holder, review.lease_until = ReviewState.QUEUED, None, None
-    review.version += 1
-    session.flush()
-    append_event(
-        session,
-        actor=user.name,
-        action="review.release",
-        object_type="call",
-        object_id=call_id,
-        call_id=call_id,
-        before=before,
-        after={"version": review.version},
-    )
+    record_transition(session, review, actor=user.name, action="review.release", before=before)
     return review
 
 
@@ -483,29 +492,17 @@ def submit_review(
         for f in findings
     )
     session.add_all(AddedFinding(decision_id=row.id, **a.__dict__) for a in added)
-    before = {"state": str(review.state), "decision": review.decision, "version": review.version}
+    before = {"state": str(review.state), "decision": review.decision}
     review.state, review.decision, review.reviewed_at = ReviewState.REVIEWED, decision, utcnow()
     review.lease_holder, review.lease_until = None, None
-    review.version += 1
-    session.flush()
     after = {
         "state": "reviewed",
         "decision": decision,
         "comment": comment,
-        "version": review.version,
         "findings": [f.__dict__ for f in findings],
         "added": [a.__dict__ for a in added],
     }
-    append_event(
-        session,
-        actor=user.name,
-        action="review.submit",
-        object_type="call",
-        object_id=call_id,
-        call_id=call_id,
-        before=before,
-        after=after,
-    )
+    record_transition(session, review, actor=user.name, action="review.submit", before=before, after=after)
     return review
 
 
@@ -528,17 +525,7 @@ def acknowledge(session: Session, *, user: User, call_id: int) -> Review:
         raise Conflict(f"call {call_id} has not been reviewed yet")
     if review.acknowledged_at is None:
         review.acknowledged_at = utcnow()
-        review.version += 1
-        session.flush()
-        append_event(
-            session,
-            actor=user.name,
-            action="review.acknowledge",
-            object_type="call",
-            object_id=call_id,
-            call_id=call_id,
-            after={"version": review.version},
-        )
+        record_transition(session, review, actor=user.name, action="review.acknowledge")
     return review
 
 
@@ -554,19 +541,9 @@ def reassign(session: Session, *, user: User, call_id: int, to_name: str, lease_
         raise NotFound(f"{to_name!r}: no active supervisor of that name")
     if session.scalar(select(Call.id).where(Call.id == call_id, visible(target))) is None:
         raise Conflict(f"call {call_id} is outside {to_name}'s branches")
-    before = {"lease_holder": review.lease_holder, "state": str(review.state), "version": review.version}
+    before = {"lease_holder": review.lease_holder, "state": str(review.state)}
     review.state, review.lease_holder = ReviewState.CLAIMED, target.id
     review.lease_until = utcnow() + timedelta(minutes=lease_minutes)
-    review.version += 1
-    session.flush()
-    append_event(
-        session,
-        actor=user.name,
-        action="review.reassign",
-        object_type="call",
-        object_id=call_id,
-        call_id=call_id,
-        before=before,
-        after={"lease_holder": target.id, "to": target.name, "version": review.version},
-    )
+    after = {"lease_holder": target.id, "to": target.name}
+    record_transition(session, review, actor=user.name, action="review.reassign", before=before, after=after)
     return review

@@ -13,24 +13,20 @@ from __future__ import annotations
 import os
 import re
 import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
-import httpx
 import pytest
 from playwright.sync_api import Browser, Page, Request, sync_playwright
 from sqlalchemy import func, select
 
+from api.cli.local_server import CALLQA, local_server
 from api.services.users import add_user
 from api.store import make_engine, make_sessionmaker, upgrade
 from api.store.models import UserRole, WaveformPeaks
 from tests.http.conftest import PASSWORD, SECRET
-from tests.http.test_server import _free_port
 
 CHROMIUM = "/usr/bin/chromium"
-CALLQA = str(Path(sys.executable).parent / "callqa")
 SAMPLES = Path(__file__).parents[2] / "samples"
 BATCHED = sorted(SAMPLES.glob("*.mp3"))
 NEEDING_REVIEW = 7
@@ -69,26 +65,10 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
             add_user(session, name=name, role=UserRole(role), password=PASSWORD)
     engine.dispose()
 
-    port = _free_port()
-    log_path = folder / "server.log"
-    with log_path.open("w") as log:
-        process = subprocess.Popen([CALLQA, "serve", "--port", str(port)], env=env, stdout=log, stderr=log)
-        base = f"http://127.0.0.1:{port}"
-        try:
-            for _ in range(300):
-                try:
-                    if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
-                        break
-                except httpx.TransportError:
-                    pass
-                process.poll()
-                assert process.returncode is None, log_path.read_text()
-                time.sleep(0.1)
-            yield base
-        finally:
-            process.terminate()
-            process.wait(timeout=30)
-    assert "Traceback" not in log_path.read_text(), log_path.read_text()[-3000:]
+    log = folder / "server.log"
+    with local_server(env, log) as base:
+        yield base
+    assert "Traceback" not in log.read_text(), log.read_text()[-3000:]
 
 
 @pytest.fixture(scope="module")

@@ -4,10 +4,8 @@ and the refusal to serve without a signing key."""
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
-import time
 from collections import Counter
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -17,6 +15,7 @@ import httpx
 import pytest
 from sqlalchemy.orm import Session, sessionmaker
 
+from api.cli.local_server import local_server
 from api.services.users import add_user, create_api_key
 from api.store.models import UserRole
 from tests.http.conftest import SECRET, Seed, finding, scorecard
@@ -26,35 +25,13 @@ CLAIMERS = 50
 CALLS = 30
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 @pytest.fixture
 def server(db_url: str, sessions: sessionmaker[Session], tmp_path: Path) -> Iterator[str]:
-    port = _free_port()
     env = {**os.environ, "CALLQA_DATABASE_URL": db_url, "CALLQA_SECRET_KEY": SECRET, "CALLQA_SAMPLE_RATE": "0"}
-    log = (tmp_path / "server.log").open("w")
-    process = subprocess.Popen([*CALLQA, "serve", "--port", str(port)], env=env, stdout=log, stderr=log)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        for _ in range(200):
-            try:
-                if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                time.sleep(0.1)
-        else:
-            pytest.fail(f"the server did not start: {(tmp_path / 'server.log').read_text()}")
+    log = tmp_path / "server.log"
+    with local_server(env, log) as base:
         yield base
-    finally:
-        process.terminate()
-        process.wait(timeout=30)
-        log.close()
-        errors = (tmp_path / "server.log").read_text()
-        assert "Traceback" not in errors, errors[-3000:]
+    assert "Traceback" not in log.read_text(), log.read_text()[-3000:]
 
 
 def test_fifty_concurrent_claimers_get_each_call_exactly_once(

@@ -160,9 +160,9 @@ def test_line_that_is_not_utf8_is_one_error_and_the_other_lines_are_scored(tmp_p
 
 
 def test_unexpected_failure_inside_score_costs_only_that_call(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    import api.cli.score as score_command
+    import api.services.process as scoring_step  # where `callqa score` and the workers call scoring
 
-    real_score = score_command.score
+    real_score = scoring_step.score
     calls = []
 
     def first_call_breaks(transcript: object, *args: object, **kwargs: object) -> object:
@@ -171,7 +171,7 @@ def test_unexpected_failure_inside_score_costs_only_that_call(tmp_path: Path, mo
             raise ZeroDivisionError("division by zero")
         return real_score(transcript, *args, **kwargs)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(score_command, "score", first_call_breaks)
+    monkeypatch.setattr(scoring_step, "score", first_call_breaks)
     line = json.dumps(_good_line(tmp_path))
     path = tmp_path / "two.jsonl"
     path.write_text(line + "\n" + line + "\n", encoding="utf-8")

@@ -9,7 +9,9 @@ import time
 from collections import Counter
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
+import pytest
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -29,6 +31,7 @@ from api.services.versions import Versions, phrasebook_version
 from api.store.models import AudioState, Call, CallFile, FindingRow, Job, JobStatus, ScorecardRow, TranscriptRow, utcnow
 from tests.scoring.factory import book
 from tests.store.stand_ins import LoggingTranscriber, process_all
+from transcribe import Transcript
 
 V1 = Versions("t-one", "p-one")
 
@@ -138,6 +141,32 @@ def test_a_poison_file_fails_then_is_quarantined_and_skipped_until_retried(
         sessions, call_id=call_id, transcriber=transcriber, book=book(), versions=V1, worker_name="w", retry_failed=True
     )
     assert result.outcome == Outcome.QUARANTINED  # one more try, failed again
+
+
+def test_a_call_whose_scoring_raises_fails_with_a_one_line_reason_and_costs_no_other_call(
+    sessions: sessionmaker[Session], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import api.services.process as scoring_step
+
+    ids = _register(sessions, _files(tmp_path, 2))
+    real_score = scoring_step.score
+
+    def first_call_breaks(transcript: Transcript, *args: Any, **kwargs: Any) -> Any:
+        if transcript.source.endswith("call000.mp3"):
+            raise ZeroDivisionError("division by zero")
+        return real_score(transcript, *args, **kwargs)
+
+    monkeypatch.setattr(scoring_step, "score", first_call_breaks)
+    transcriber = LoggingTranscriber(tmp_path / "log")
+    results = [
+        process_call(sessions, call_id=i, transcriber=transcriber, book=book(), versions=V1, worker_name="w")
+        for i in ids
+    ]
+    assert [r.outcome for r in results] == [Outcome.FAILED, Outcome.SCORED]
+    assert results[0].error == "could not be scored (ZeroDivisionError: division by zero)"
+    with sessions() as session:
+        job = session.scalars(select(Job).where(Job.call_id == ids[0])).one()
+        assert job.last_error == "could not be scored (ZeroDivisionError: division by zero)"
 
 
 def test_claims_are_exclusive_expire_and_are_taken_from_a_dead_local_process(
