@@ -10,7 +10,7 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -28,12 +28,14 @@ def free_port() -> int:
 
 
 @contextmanager
-def local_server(env: Mapping[str, str], log: Path, *, start_seconds: float = 30) -> Iterator[str]:
-    """Start `callqa serve` with `env`, its output to `log`; yield its base URL once /healthz answers, and stop it
-    on leaving. ServerDidNotStart, with the end of the log, when it exits or does not answer in time."""
+def local_server(
+    env: Mapping[str, str], log: Path, *, args: Sequence[str] = (), start_seconds: float = 30
+) -> Iterator[str]:
+    """Start `callqa serve [args]` with `env`, its output to `log`; yield its base URL once /healthz answers, and
+    stop it on leaving. ServerDidNotStart, with the end of the log, when it exits or does not answer in time."""
     port = free_port()
     with log.open("w") as output:
-        process = subprocess.Popen([CALLQA, "serve", "--port", str(port)], env=env, stdout=output, stderr=output)
+        process = subprocess.Popen([CALLQA, "serve", "--port", str(port), *args], env=env, stdout=output, stderr=output)
         try:
             _wait_until_healthy(process, port, log, start_seconds)
             yield f"http://127.0.0.1:{port}"

@@ -1,5 +1,6 @@
-"""`callqa serve` as a real uvicorn process: 50 concurrent claimers over HTTP, each call claimed exactly once;
-and the refusal to serve without a signing key."""
+"""`callqa serve` as a real uvicorn process (and as two worker processes): 50 concurrent claimers over HTTP, each
+call claimed exactly once, counted once in /metrics; the refusals to serve without a signing key, and to run
+several workers without a broker."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+from kombu import Connection
 from sqlalchemy.orm import Session, sessionmaker
 
 from api.cli.local_server import local_server
@@ -25,11 +27,19 @@ CLAIMERS = 50
 CALLS = 30
 
 
-@pytest.fixture
-def server(db_url: str, sessions: sessionmaker[Session], tmp_path: Path) -> Iterator[str]:
+REDIS = os.environ.get("CALLQA_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+
+
+@pytest.fixture(params=[1, 2], ids=["one-process", "two-processes"])
+def server(
+    request: pytest.FixtureRequest, db_url: str, sessions: sessionmaker[Session], tmp_path: Path
+) -> Iterator[str]:
+    """`callqa serve`, alone or as two uvicorn worker processes (which need a broker for uploads: none are made)."""
     env = {**os.environ, "CALLQA_DATABASE_URL": db_url, "CALLQA_SECRET_KEY": SECRET, "CALLQA_SAMPLE_RATE": "0"}
+    if request.param > 1:
+        env["CALLQA_BROKER_URL"] = _reachable_or_skip(REDIS)
     log = tmp_path / "server.log"
-    with local_server(env, log) as base:
+    with local_server(env, log, args=[f"--workers={request.param}"]) as base:
         yield base
     assert "Traceback" not in log.read_text(), log.read_text()[-3000:]
 
@@ -57,6 +67,27 @@ def test_fifty_concurrent_claimers_get_each_call_exactly_once(
     assert set(claimed) == call_ids and set(claimed.values()) == {1}
     metrics = httpx.get(f"{server}/metrics").text
     assert 'callqa_http_requests_total{method="POST",route="/api/queue/claim",status="200"} 30.0' in metrics
+
+
+def _reachable_or_skip(url: str) -> str:
+    try:
+        with Connection(url, connect_timeout=2) as connection:
+            connection.ensure_connection(max_retries=1)
+    except Exception:  # kombu raises the transport's own errors
+        pytest.skip(f"no broker at CALLQA_TEST_REDIS_URL ({url}): start Redis or set the variable")
+    return url
+
+
+def test_several_workers_need_a_broker(db_url: str, sessions: sessionmaker[Session]) -> None:
+    env = {k: v for k, v in os.environ.items() if k != "CALLQA_BROKER_URL"}
+    result = subprocess.run(
+        [*CALLQA, "serve", "--workers", "2", "--port", "1"],
+        env={**env, "CALLQA_DATABASE_URL": db_url, "CALLQA_SECRET_KEY": SECRET},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 2 and "CALLQA_BROKER_URL" in result.stderr and "Traceback" not in result.stderr
 
 
 def test_serve_refuses_to_start_without_a_signing_key(db_url: str, sessions: sessionmaker[Session]) -> None:
