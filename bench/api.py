@@ -20,7 +20,6 @@ import json
 import os
 import random
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
@@ -33,6 +32,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 import phrasebooks
+from api.cli.local_server import local_server
 from api.ingest import CallMetadata
 from api.services.calls import claim_call, record_result, register_file
 from api.services.users import add_user, create_api_key
@@ -125,28 +125,11 @@ def _hand_back(session: Session) -> None:
     )
 
 
-def _serve(url: str, workers: int | None) -> tuple[subprocess.Popen[bytes], str]:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
+def _server_env(url: str, workers: int) -> dict[str, str]:
     env = {**os.environ, "CALLQA_DATABASE_URL": url, "CALLQA_SECRET_KEY": "b" * 40}
-    if workers and workers > 1:  # several HTTP processes hand uploads to Celery (none are made here)
+    if workers > 1:  # several HTTP processes hand uploads to Celery (none are made here)
         env.setdefault("CALLQA_BROKER_URL", "redis://127.0.0.1:6379/14")
-    process = subprocess.Popen(
-        [CALLQA, "serve", "--port", str(port), *([f"--workers={workers}"] if workers else [])],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    base = f"http://127.0.0.1:{port}"
-    for _ in range(300):
-        try:
-            if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
-                return process, base
-        except httpx.TransportError:
-            time.sleep(0.1)
-    process.kill()
-    raise SystemExit("the server did not start")
+    return env
 
 
 def _wrk(
@@ -163,9 +146,9 @@ def _wrk(
 
 
 def _cpu_seconds(server: psutil.Process) -> float:
-    """User + system CPU of the server and its worker processes."""
+    """User + system CPU of the server and its worker processes (wrk has exited when this is read)."""
     total = 0.0
-    for process in (server, *server.children(recursive=True)):
+    for process in server.children(recursive=True):
         times = process.cpu_times()
         total += times.user + times.system
     return total
@@ -187,7 +170,7 @@ def main() -> None:
     parser.add_argument("--calls", type=int, default=10_000)
     parser.add_argument("--clients", type=int, default=32)
     parser.add_argument("--seconds", type=int, default=15, help="length of each wrk run")
-    parser.add_argument("--workers", type=int, help="`callqa serve --workers` (default: the server's own)")
+    parser.add_argument("--workers", type=int, default=1, help="`callqa serve --workers`")
     parser.add_argument(
         "--think-ms",
         type=int,
@@ -201,17 +184,17 @@ def main() -> None:
         raise SystemExit("bench.api drives the load with wrk: apt-get install wrk")
     url = args.url or f"sqlite:///{tempfile.mkdtemp(prefix='callqa-bench-')}/bench.db"
     keys = reuse(url, args.clients) if args.reuse else seed(url, args.calls, args.clients)
-    process, base = _serve(url, args.workers)
-    try:
+    log = Path(tempfile.mkdtemp(prefix="callqa-bench-")) / "server.log"
+    with local_server(_server_env(url, args.workers), log, args=[f"--workers={args.workers}"]) as base:
         started = time.perf_counter()
         httpx.get(f"{base}/api/queue", headers={"X-API-Key": keys[0]}, timeout=600)  # first read queues the calls
         print(f"first queue read (review rows for {args.calls} calls): {time.perf_counter() - started:.1f} s")
         open_before = _open_reviews(url)
         engine = make_engine(url)
-        server = psutil.Process(process.pid)
+        server = psutil.Process()  # this process: its children are the server (and its workers) alone
         print(
-            f"{make_engine(url).dialect.name}, {args.clients} clients, {len(os.sched_getaffinity(0))} cores, "
-            f"{len(server.children()) or 1} server process(es)"
+            f"{engine.dialect.name}, {args.clients} clients, {len(os.sched_getaffinity(0))} cores, "
+            f"{args.workers} server process(es)"
         )
         # Latency on a shared machine depends on everyone's load; the server's own CPU per request much less.
         for think_ms in args.think_ms:
@@ -225,9 +208,6 @@ def main() -> None:
                 print(_line(name, run, _cpu_seconds(server) - cpu_before), flush=True)
                 if mode == "claim" and run["requests"] >= open_before:
                     print(f"  the queue ran out ({open_before} open calls): later claims were 204s")
-    finally:
-        process.terminate()
-        process.wait(timeout=30)
 
 
 def _open_reviews(url: str) -> int:
