@@ -56,6 +56,7 @@ class RuleKind(StrEnum):
     UNANSWERED_QUESTION = "unanswered_question"
     HANGUP_ORDER = "hangup_order"
     CONCEPT = "concept"
+    ADDRESS_FORM = "address_form"
 
 
 class Status(StrEnum):
@@ -380,6 +381,22 @@ class UnansweredQuestion(_Rule):
         return {"phrases": self.phrases}
 
 
+class AddressForm(_Rule):
+    """Fails when `role` addresses the other party casually more often than politely (你 more than 您): one slip
+    is not a habit, so it takes `min_casual` casual words and more of them than polite ones."""
+
+    kind: Literal[RuleKind.ADDRESS_FORM]
+    role: Role = "agent"
+    polite: list[str] = Field(min_length=1, description="the polite forms (您)")
+    casual: list[str] = Field(min_length=1, description="the casual forms (你)")
+    exceptions: list[str] = Field(default_factory=list, description="phrases where it addresses no one (你好)")
+    min_casual: int = Field(3, ge=1)
+    match: Match = Match(pinyin=False, fuzzy=False)
+
+    def phrase_fields(self) -> dict[str, list[str]]:
+        return {"polite": self.polite, "casual": self.casual, "exceptions": self.exceptions}
+
+
 class HangupOrder(_Rule):
     kind: Literal[RuleKind.HANGUP_ORDER]
     first: Role = Field("client", description="who must hang up first")
@@ -399,7 +416,8 @@ Rule = Annotated[
     | Volume
     | UnansweredQuestion
     | HangupOrder
-    | ConceptAbsent,
+    | ConceptAbsent
+    | AddressForm,
     Field(discriminator="kind"),
 ]
 

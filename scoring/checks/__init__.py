@@ -41,6 +41,7 @@ CHECKS: dict[RuleKind, Check] = {
     RuleKind.VOLUME: levels.volume,
     RuleKind.HANGUP_ORDER: hangup_order,
     RuleKind.CONCEPT: concepts.concept_absent,
+    RuleKind.ADDRESS_FORM: phrases.address_form,
 }
 
 __all__ = ["CHECKS", "Check", "Context"]

@@ -6,7 +6,7 @@ from scoring.checks import concepts
 from scoring.checks.context import Context
 from scoring.findings import Finding, Severity, Verdict
 from scoring.matching import Hit
-from scoring.phrasebook import Match, PhraseAbsent, PhraseAfterAnchor, PhrasePresent, RegexAbsent, Window
+from scoring.phrasebook import AddressForm, Match, PhraseAbsent, PhraseAfterAnchor, PhrasePresent, RegexAbsent, Window
 
 _MAX_LISTED = 3
 _EXACT = Match(fuzzy=False)
@@ -115,6 +115,18 @@ def phrase_after_anchor(rule: PhraseAfterAnchor, ctx: Context) -> Finding:
     evidence = f"{said}; no {rule.role or ''} follow-up {limit}".replace("  ", " ")
     end = min(deadline, ctx.transcript.duration)
     return ctx.fail_or_doubt(rule, evidence, indices, span=(began, end), needs_roles=anchor.role is not None)
+
+
+def address_form(rule: AddressForm, ctx: Context) -> Finding:
+    indices = ctx.turns(rule.role)
+    if not indices:
+        return ctx.finding(rule, Verdict.NA, f"no {rule.role} heard")
+    casual = ctx.find(rule.casual, indices, rule.match, exceptions=rule.exceptions)
+    polite = ctx.find(rule.polite, indices, rule.match)
+    counts = f"{len(casual)} × {' / '.join(rule.casual)}, {len(polite)} × {' / '.join(rule.polite)}"
+    if len(casual) < rule.min_casual or len(casual) <= len(polite):
+        return ctx.finding(rule, Verdict.PASS, counts, *(ctx.span_of(indices) or (None, None)))
+    return ctx.fail_or_doubt(rule, f"{counts}: {_listing(casual, ctx)}", indices, hit=casual[0])
 
 
 def _revoked(rule: PhraseAfterAnchor, said: Hit, ctx: Context) -> Hit | None:
