@@ -7,8 +7,20 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from rapidfuzz import fuzz
 
-from scoring.matching import CallText, Hit, MatchOptions, find_char, fuzzy_find, pair_keys, partial_alignment
-from scoring.normalise import normalise, pinyin, spell_codes, syllable_codes
+from scoring.matching import (
+    CallText,
+    Hit,
+    MatchOptions,
+    Phrase,
+    View,
+    _refine,
+    find_char,
+    fuzzy_find,
+    fuzzy_find_all,
+    pair_keys,
+    partial_alignment,
+)
+from scoring.normalise import char_at, char_end, normalise, pinyin, spell_codes, syllable_codes, syllables
 from tests.scoring.factory import book, call
 
 HAN = st.characters(min_codepoint=0x4E00, max_codepoint=0x9FA5)
@@ -110,3 +122,50 @@ def test_phrases_fuzzy_search_leaves_out_are_never_found(
 def test_spelled_codes_are_the_pinyin_of_the_text(text: str) -> None:
     normal = normalise(text) + "|" + normalise(text[::-1])  # a separator stays a separator
     assert spell_codes(syllable_codes(normal)) == pinyin(normal)
+
+
+def _plain_fuzzy(view: View, phrase: Phrase, cutoff: float) -> tuple[int, int, int, float] | None:
+    """What fuzzy search around syllable pairs did one phrase and one window at a time: each window spelled from its
+    codes, `partial_alignment` of each."""
+    codes, scope, starts = phrase.codes, view.codes, set()
+    for offset in range(len(codes) - 1):
+        at = scope.find(codes[offset : offset + 2])
+        while at >= 0:
+            starts.add(at - offset)
+            at = scope.find(codes[offset : offset + 2], at + 1)
+        if len(starts) > 24:
+            break
+    best = None
+    for start in sorted(starts)[:24]:
+        low, high = max(0, start - 2), min(len(scope), start + len(codes) + 2)
+        window = spell_codes(scope[low:high])
+        found = partial_alignment(phrase.spelled, window, cutoff)
+        if found is None or (best is not None and found.score <= best[3]):
+            continue
+        first, last = _refine(
+            phrase.spelled,
+            syllables(scope[low:high]),
+            char_at(window, found.dest_start),
+            char_end(window, found.dest_end),
+        )
+        best = (*view.locate(low + first, low + last), round(found.score, 1))
+    return best
+
+
+@SETTINGS
+@given(
+    st.lists(st.sampled_from([n for n in NAMES if book().phrases[n].literal and len(book().phrases[n].literal) >= 4])),
+    st.lists(st.text(alphabet=FEW_HAN, min_size=1, max_size=30), min_size=1, max_size=6),
+    st.sampled_from([60.0, 70.0, 80.0, 90.0]),
+)
+def test_fuzzy_search_of_many_phrases_at_once_is_each_one_alone(
+    names: list[str], turns: list[str], cutoff: float
+) -> None:
+    text = CallText(call(*[("agent", t) for t in turns]))
+    view = text.view(range(len(turns)))
+    phrases = [book().phrases[n] for n in names]
+    found = fuzzy_find_all(view, phrases, MatchOptions(min_score=cutoff))
+    for phrase, hit in zip(phrases, found, strict=True):
+        plain = _plain_fuzzy(view, phrase, cutoff)
+        assert (hit[1:5] if hit else None) == plain
+        assert hit == fuzzy_find(view, phrase, MatchOptions(min_score=cutoff))
