@@ -170,9 +170,33 @@ class CallText:
         self.normal = [normal for normal, _ in forms]
         self.codes = [codes for _, codes in forms]
         self._pinyin: dict[int, str] = {}
+        self._chars: dict[str, list[tuple[int, int]]] = {}
         self._word_ends: dict[int, list[int]] = {}
         self._tokens: dict[int, tuple[set[int], set[int]]] = {}
         self._views: dict[tuple[int, ...], View] = {}
+
+    def char_places(self, char: str) -> list[tuple[int, int]]:
+        """(turn, offset) of every occurrence of one character in the call, in order: one search of the whole call
+        per character, however many phrase lists hold it."""
+        places = self._chars.get(char)
+        if places is None:
+            places, starts, whole = [], self._starts, self._whole
+            at = whole.find(char)
+            while at >= 0:
+                index = bisect.bisect_right(starts, at) - 1
+                places.append((index, at - starts[index]))
+                at = whole.find(char, at + 1)
+            self._chars[char] = places
+        return places
+
+    @cached_property
+    def _whole(self) -> str:
+        return SEPARATOR.join(self.normal)
+
+    @cached_property
+    def _starts(self) -> list[int]:
+        """Where each turn starts in `_whole`."""
+        return list(itertools.accumulate((len(n) + 1 for n in self.normal[:-1]), initial=0))
 
     def pinyin(self, index: int) -> str:
         if index not in self._pinyin:
@@ -360,7 +384,7 @@ class PhraseList:
         self._tries: dict[tuple[int | None, bool, bool], tuple[tuple[int, ...], frozenset[int]]] = {}
 
     def exact(
-        self, found: Mapping[str, Sequence[Hit]], text: CallText, indices: Iterable[int], first_char_only: bool = False
+        self, found: Mapping[str, Sequence[Hit]], text: CallText, indices: Sequence[int], first_char_only: bool = False
     ) -> list[Hit]:
         """Every exact and homophone hit of the list's phrases in the call (`found`: the call's hit table) and of
         its one-character phrases in the given turns, phrase by phrase in list order."""
@@ -418,9 +442,13 @@ def _in_list_order(parts: list[tuple[int, Sequence[Hit]]]) -> list[Hit]:
 _FIRST = operator.itemgetter(0)
 
 
-def find_char(text: CallText, indices: Iterable[int], phrase: Phrase, first_only: bool = False) -> list[Hit]:
-    """Occurrences of a one-character phrase in some turns, by plain search (too common for the automaton)."""
+def find_char(text: CallText, indices: Sequence[int], phrase: Phrase, first_only: bool = False) -> list[Hit]:
+    """Occurrences of a one-character phrase in some turns (in ascending order, as every scope is), by plain search
+    (too common for the automaton). In every turn of the call: from the call's own table of that character."""
     char, hits = phrase.parts[0], []
+    if len(indices) == len(text.normal):
+        places = text.char_places(char)
+        return [Hit(phrase.text, index, at, at + 1, 100.0, "text") for index, at in places[: 1 if first_only else None]]
     for index in indices:
         normal, at = text.normal[index], -1
         while (at := normal.find(char, at + 1)) >= 0:
