@@ -392,17 +392,6 @@ class PhraseList:
         parts += [(place, find_char(text, indices, phrase, first_char_only)) for place, phrase in self._chars]
         return _in_list_order(parts)
 
-    def exact_in_turn(self, found: Mapping[str, Mapping[int, Sequence[Hit]]], text: CallText, index: int) -> list[Hit]:
-        """The same for one turn, from the call's hit table grouped by turn: the cost is that turn's hits, not the
-        call's (looking through every hit of a long call for each hit to excuse was quadratic)."""
-        parts = [
-            (place, found[name].get(index, ()))
-            for name in self._places.keys() & found.keys()
-            for place in self._places[name]
-        ]
-        parts += [(place, find_char(text, [index], phrase)) for place, phrase in self._chars]
-        return _in_list_order(parts)
-
     def fuzzy_tries(self, view: View, *, min_chars: int | None, gaps: bool, pairs: bool) -> list[str]:
         """The phrases worth an approximate search in `view`, in list order: placeholder phrases if `gaps`, literal
         ones of `min_chars` characters or more (none if None). With `pairs` (pinyin search), those of 4+ characters

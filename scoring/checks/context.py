@@ -24,7 +24,7 @@ class Context:
     hangup: Hangup
     _turns: dict[Role | None, list[int]] = field(default_factory=dict)
     _spans: dict[tuple[int, ...], tuple[float, float] | None] = field(default_factory=dict)
-    _in_turn: dict[tuple[PhraseList, int], list[Hit]] = field(default_factory=dict)
+    _in_turn: dict[PhraseList, dict[int, list[Hit]]] = field(default_factory=dict)
     _mean_probability: dict[tuple[int, ...], float] = field(default_factory=dict)
     concept_hits: dict[tuple[object, ...], list[Hit]] = field(default_factory=dict)  # see checks.concepts._hits
     # see checks.concepts.heard
@@ -111,22 +111,16 @@ class Context:
         return overlaps(hit, self.exact_in_turn(exceptions, hit.segment))
 
     def exact_in_turn(self, phrases: list[str], index: int) -> list[Hit]:
-        """One turn's exact hits of any of `phrases`, phrase by phrase in list order. Kept per list and turn: every
-        hit of a concept asks about its turn's negations, and hits share turns."""
+        """One turn's exact hits of any of `phrases`, phrase by phrase in list order. Worked out for every turn at
+        once, the first time a list is asked about: every hit of a concept asks about its turn's negations and
+        exceptions, and hits share lists (looking through every hit of a long call for each hit was quadratic)."""
         listed = self.book.phrase_list(phrases)
-        key = (listed, index)
-        if key not in self._in_turn:
-            self._in_turn[key] = listed.exact_in_turn(self._exact_by_turn, self.text, index)
-        return self._in_turn[key]
-
-    @cached_property
-    def _exact_by_turn(self) -> dict[str, dict[int, list[Hit]]]:
-        grouped: dict[str, dict[int, list[Hit]]] = {}
-        for phrase, hits in self.exact.items():
-            turns = grouped[phrase] = defaultdict(list)
-            for hit in hits:
-                turns[hit.segment].append(hit)
-        return grouped
+        by_turn = self._in_turn.get(listed)
+        if by_turn is None:
+            by_turn = self._in_turn[listed] = defaultdict(list)
+            for hit in listed.exact(self.exact, self.text, self.turns(None)):
+                by_turn[hit.segment].append(hit)
+        return by_turn.get(index, _NONE)
 
     # --- evidence -----------------------------------------------------------------------------------------------
     def times(self, hit: Hit) -> tuple[float, float]:
@@ -250,7 +244,8 @@ def inside_any(span: Span, others: tuple[Span, ...], margin: float) -> bool:
     return any(o[0] - margin <= span[0] and span[1] <= o[1] + margin for o in others)
 
 
-_BY_PLACE = operator.itemgetter(1, 2)  # Hit (segment, start): earliest first
+_BY_PLACE = operator.itemgetter(1, 2)
+_NONE: list[Hit] = []  # no hit in a turn: shared, never changed  # Hit (segment, start): earliest first
 
 
 @cache
