@@ -118,6 +118,11 @@ class Phrase:
         """`pair_keys` of the first part's codes, one per character but the last."""
         return pair_keys(self.codes)
 
+    @cached_property
+    def pair_codes(self) -> list[str]:
+        """The same pairs as two-code strings."""
+        return [self.codes[i : i + 2] for i in range(len(self.codes) - 1)]
+
 
 def pair_keys(codes: str) -> list[int]:
     """Each adjacent pair of syllable codes as one integer (the two code points side by side), in order: sets of
@@ -548,11 +553,11 @@ def _window_starts(view: View, phrase: Phrase) -> list[int]:
     """Where in the scope the windows worth a fuzzy search for `phrase` start, in order: where an intact syllable
     pair of it occurs, less the pair's offset in it. Its pairs are taken in order until there are more than
     `_MAX_WINDOWS`, and the first `_MAX_WINDOWS` are kept. Only pairs the call holds at all are looked up."""
-    codes, present = phrase.codes, view.text.pairs
+    present = view.text.pairs
     starts: set[int] = set()
-    for offset, key in enumerate(phrase.pairs):
+    for offset, (key, pair) in enumerate(zip(phrase.pairs, phrase.pair_codes, strict=True)):
         if key in present:
-            starts.update(map(offset.__rsub__, view.positions(codes[offset : offset + 2])))
+            starts.update(map(offset.__rsub__, view.positions(pair)))
             if len(starts) > _MAX_WINDOWS:
                 break
     return sorted(starts)[:_MAX_WINDOWS]

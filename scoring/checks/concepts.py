@@ -88,8 +88,10 @@ def _fuzzy_fill(
     alone = len(clause.all_of) == 1
     shortest = max(spec.match.fuzzy_min_chars, _ALONE_FUZZY_MIN_CHARS if alone else 0)
     for missing in clause.all_of:
-        others = [by_concept[n] for n in clause.all_of if n != missing]
-        candidates = [i for i in indices if i not in by_concept[missing] and all(i in o for o in others)]
+        heard_already = by_concept[missing]
+        candidates = [i for i in indices if i not in heard_already]
+        for other in (by_concept[n] for n in clause.all_of if n != missing):
+            candidates = [i for i in candidates if i in other]
         if not candidates:
             continue
         options = options_of(spec.match)
