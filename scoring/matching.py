@@ -388,11 +388,13 @@ class PhraseList:
         self._pair_set = set(self._by_pair)
         self._tries: dict[tuple[int | None, bool, bool], tuple[tuple[int, ...], frozenset[int]]] = {}
 
-    def exact(self, found: Mapping[str, Sequence[Hit]], text: CallText, indices: Sequence[int]) -> list[Hit]:
+    def exact(
+        self, found: Mapping[str, Sequence[Hit]], text: CallText, indices: Sequence[int], first_char_only: bool = False
+    ) -> list[Hit]:
         """Every exact and homophone hit of the list's phrases in the call (`found`: the call's hit table) and of
         its one-character phrases in the given turns, phrase by phrase in list order."""
         parts = [(place, found[name]) for name in self._places.keys() & found.keys() for place in self._places[name]]
-        parts += [(place, find_char(text, indices, phrase)) for place, phrase in self._chars]
+        parts += [(place, find_char(text, indices, phrase, first_char_only)) for place, phrase in self._chars]
         return _in_list_order(parts)
 
     def fuzzy_tries(self, view: View, *, min_chars: int | None, gaps: bool, pairs: bool) -> list[str]:
@@ -434,16 +436,19 @@ def _in_list_order(parts: list[tuple[int, Sequence[Hit]]]) -> list[Hit]:
 _FIRST = operator.itemgetter(0)
 
 
-def find_char(text: CallText, indices: Sequence[int], phrase: Phrase) -> list[Hit]:
+def find_char(text: CallText, indices: Sequence[int], phrase: Phrase, first_only: bool = False) -> list[Hit]:
     """Occurrences of a one-character phrase in some turns (in ascending order, as every scope is), by plain search
     (too common for the automaton). In every turn of the call: from the call's own table of that character."""
     char, hits = phrase.parts[0], []
     if len(indices) == len(text.normal):
-        return [Hit(phrase.text, index, at, at + 1, 100.0, "text") for index, at in text.char_places(char)]
+        places = text.char_places(char)
+        return [Hit(phrase.text, index, at, at + 1, 100.0, "text") for index, at in places[: 1 if first_only else None]]
     for index in indices:
         normal, at = text.normal[index], -1
         while (at := normal.find(char, at + 1)) >= 0:
             hits.append(Hit(phrase.text, index, at, at + 1, 100.0, "text"))
+            if first_only:
+                return hits
     return hits
 
 

@@ -25,7 +25,6 @@ class Context:
     _turns: dict[Role | None, list[int]] = field(default_factory=dict)
     _spans: dict[tuple[int, ...], tuple[float, float] | None] = field(default_factory=dict)
     _in_turn: dict[PhraseList, dict[int, list[Hit]]] = field(default_factory=dict)
-    _exact_hits: dict[PhraseList, list[Hit]] = field(default_factory=dict)
     _mean_probability: dict[tuple[int, ...], float] = field(default_factory=dict)
     concept_hits: dict[tuple[object, ...], list[Hit]] = field(default_factory=dict)  # see checks.concepts._hits
     # see checks.concepts.heard
@@ -76,8 +75,13 @@ class Context:
         `match.fuzzy` says (a non-fuzzy rule matches their parts exactly or as homophones only)."""
         allowed = set(indices)
         any_how = match.pinyin  # homophones count too
+        char_first = first_only and not exceptions and not match.word_boundary
         listed = self.book.phrase_list(phrases)
-        hits = [hit for hit in self.exact_hits(listed) if hit.segment in allowed and (any_how or hit.how == "text")]
+        hits = [
+            hit
+            for hit in listed.exact(self.exact, self.text, indices, char_first)
+            if hit.segment in allowed and (any_how or hit.how == "text")
+        ]
         if exceptions or match.word_boundary:
             hits = [h for h in hits if self._counts(h, match, exceptions)]
         if hits or not indices:
@@ -114,17 +118,9 @@ class Context:
         by_turn = self._in_turn.get(listed)
         if by_turn is None:
             by_turn = self._in_turn[listed] = defaultdict(list)
-            for hit in self.exact_hits(listed):
+            for hit in listed.exact(self.exact, self.text, self.turns(None)):
                 by_turn[hit.segment].append(hit)
         return by_turn.get(index, _NONE)
-
-    def exact_hits(self, listed: PhraseList) -> list[Hit]:
-        """Every exact and homophone hit of a phrase list in the whole call, phrase by phrase in list order. Kept per
-        list: rules and concepts share lists (exceptions, negations), and a scope is a filter of the whole call."""
-        hits = self._exact_hits.get(listed)
-        if hits is None:
-            hits = self._exact_hits[listed] = listed.exact(self.exact, self.text, self.turns(None))
-        return hits
 
     # --- evidence -----------------------------------------------------------------------------------------------
     def times(self, hit: Hit) -> tuple[float, float]:

@@ -174,8 +174,9 @@ def test_fuzzy_search_of_many_phrases_at_once_is_each_one_alone(
     st.lists(
         st.text(alphabet=st.sampled_from(list("风险股您请不,|a1")), min_size=1, max_size=12), min_size=1, max_size=6
     ),
+    st.booleans(),
 )
-def test_one_character_over_the_whole_call_is_found_turn_by_turn(char: str, turns: list[str]) -> None:
+def test_one_character_over_the_whole_call_is_found_turn_by_turn(char: str, turns: list[str], first: bool) -> None:
     text = CallText(call(*[("agent", t) for t in turns]))
     phrase = Phrase(text=char, parts=(char,))
     plain = [
@@ -184,5 +185,5 @@ def test_one_character_over_the_whole_call_is_found_turn_by_turn(char: str, turn
         for at in range(len(normal))
         if normal[at] == char
     ]
-    assert find_char(text, list(range(len(turns))), phrase) == plain
-    assert find_char(text, list(range(1, len(turns))), phrase) == [h for h in plain if h.segment >= 1]
+    assert find_char(text, list(range(len(turns))), phrase, first) == (plain[:1] if first else plain)
+    assert find_char(text, list(range(len(turns))), phrase) == find_char(text, range(len(turns)), phrase)
