@@ -143,7 +143,7 @@ def _hits(spec: ConceptSpec, name: str, indices: list[int], ctx: Context) -> lis
         concept.pinyin,
     )
     if key not in ctx.concept_hits:  # searched once over the whole call, whatever turns a rule looks at
-        ctx.concept_hits[key] = _search(spec, name, ctx.turns(None), ctx)
+        ctx.concept_hits[key] = _search(spec, name, ctx)
     found = ctx.concept_hits[key]
     if len(indices) == len(ctx.transcript.segments):
         return found
@@ -151,10 +151,10 @@ def _hits(spec: ConceptSpec, name: str, indices: list[int], ctx: Context) -> lis
     return [h for h in found if h.segment in allowed]
 
 
-def _search(spec: ConceptSpec, name: str, indices: list[int], ctx: Context) -> list[Hit]:
+def _search(spec: ConceptSpec, name: str, ctx: Context) -> list[Hit]:
     any_how = spec.match.pinyin and spec.concepts[name].pinyin
     listed = ctx.book.phrase_list(spec.concepts[name].phrases)
-    hits = [hit for hit in listed.exact(ctx.exact, ctx.text, indices) if any_how or hit.how == "text"]
+    hits = [hit for hit in ctx.exact_hits(listed) if any_how or hit.how == "text"]
     return [h for h in hits if _counts(spec, name, h, ctx)]
 
 

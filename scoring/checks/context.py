@@ -25,6 +25,7 @@ class Context:
     _turns: dict[Role | None, list[int]] = field(default_factory=dict)
     _spans: dict[tuple[int, ...], tuple[float, float] | None] = field(default_factory=dict)
     _in_turn: dict[PhraseList, dict[int, list[Hit]]] = field(default_factory=dict)
+    _exact_hits: dict[PhraseList, list[Hit]] = field(default_factory=dict)
     _mean_probability: dict[tuple[int, ...], float] = field(default_factory=dict)
     concept_hits: dict[tuple[object, ...], list[Hit]] = field(default_factory=dict)  # see checks.concepts._hits
     # see checks.concepts.heard
@@ -118,9 +119,17 @@ class Context:
         by_turn = self._in_turn.get(listed)
         if by_turn is None:
             by_turn = self._in_turn[listed] = defaultdict(list)
-            for hit in listed.exact(self.exact, self.text, self.turns(None)):
+            for hit in self.exact_hits(listed):
                 by_turn[hit.segment].append(hit)
         return by_turn.get(index, _NONE)
+
+    def exact_hits(self, listed: PhraseList) -> list[Hit]:
+        """Every exact and homophone hit of a phrase list in the whole call, phrase by phrase in list order. Kept per
+        list: concepts, negations and exceptions share lists."""
+        hits = self._exact_hits.get(listed)
+        if hits is None:
+            hits = self._exact_hits[listed] = listed.exact(self.exact, self.text, self.turns(None))
+        return hits
 
     # --- evidence -----------------------------------------------------------------------------------------------
     def times(self, hit: Hit) -> tuple[float, float]:
