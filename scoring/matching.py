@@ -164,6 +164,11 @@ class Hit(NamedTuple):  # a tuple, not a dataclass: calls make hundreds, and tup
     how: str  # "text" | "pinyin" | "fuzzy"
 
 
+# `Hit(...)` runs NamedTuple's `__new__`, a Python function; the exact search makes hundreds of hits per call, and the
+# tuple constructor it calls makes the same hit without it.
+_new_hit = tuple.__new__
+
+
 class CallText:
     """The normal, syllable-code and pinyin forms of every turn of one call, plus what maps characters back to words
     and seconds. The first two are made once per call (every turn is searched); pinyin only for turns fuzzy search
@@ -359,7 +364,8 @@ class ExactIndex:
                 start, end = last - length + 1, last + 1
                 heard = normal[start:end]
                 for name, literal in names:
-                    found[name].append(Hit(name, segment, start, end, 100.0, "text" if heard == literal else "pinyin"))
+                    how = "text" if heard == literal else "pinyin"
+                    found[name].append(_new_hit(Hit, (name, segment, start, end, 100.0, how)))
         return found
 
 
@@ -442,7 +448,9 @@ def find_char(text: CallText, indices: Sequence[int], phrase: Phrase, first_only
     char, hits = phrase.parts[0], []
     if len(indices) == len(text.normal):
         places = text.char_places(char)
-        return [Hit(phrase.text, index, at, at + 1, 100.0, "text") for index, at in places[: 1 if first_only else None]]
+        name = phrase.text
+        chosen = places[: 1 if first_only else None]
+        return [_new_hit(Hit, (name, index, at, at + 1, 100.0, "text")) for index, at in chosen]
     for index in indices:
         normal, at = text.normal[index], -1
         while (at := normal.find(char, at + 1)) >= 0:

@@ -97,7 +97,7 @@ def _fuzzy_fill(
         options = options_of(spec.match)
         # one search over all candidate turns (each phrase's best hit), not one per turn: 8× faster on a long call
         view = ctx.text.view(candidates)
-        listed = ctx.book.phrase_list(spec.concepts[missing].phrases)
+        listed = ctx.phrase_list(spec.concepts[missing].phrases)
         tries = listed.fuzzy_tries(view, min_chars=shortest, gaps=False, pairs=options.pinyin)
         for hit in fuzzy_find_all(view, [ctx.book.phrases[phrase] for phrase in tries], options):
             if hit is not None and _counts(spec, missing, hit, ctx):
@@ -153,7 +153,7 @@ def _hits(spec: ConceptSpec, name: str, indices: list[int], ctx: Context) -> lis
 
 def _search(spec: ConceptSpec, name: str, ctx: Context) -> list[Hit]:
     any_how = spec.match.pinyin and spec.concepts[name].pinyin
-    listed = ctx.book.phrase_list(spec.concepts[name].phrases)
+    listed = ctx.phrase_list(spec.concepts[name].phrases)
     hits = [hit for hit in ctx.exact_hits(listed) if any_how or hit.how == "text"]
     return [h for h in hits if _counts(spec, name, h, ctx)]
 

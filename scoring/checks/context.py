@@ -26,6 +26,7 @@ class Context:
     _spans: dict[tuple[int, ...], tuple[float, float] | None] = field(default_factory=dict)
     _in_turn: dict[PhraseList, dict[int, list[Hit]]] = field(default_factory=dict)
     _exact_hits: dict[PhraseList, list[Hit]] = field(default_factory=dict)
+    _lists: dict[int, tuple[list[str], PhraseList]] = field(default_factory=dict)
     _mean_probability: dict[tuple[int, ...], float] = field(default_factory=dict)
     concept_hits: dict[tuple[object, ...], list[Hit]] = field(default_factory=dict)  # see checks.concepts._hits
     # see checks.concepts.heard
@@ -77,7 +78,7 @@ class Context:
         allowed = set(indices)
         any_how = match.pinyin  # homophones count too
         char_first = first_only and not exceptions and not match.word_boundary
-        listed = self.book.phrase_list(phrases)
+        listed = self.phrase_list(phrases)
         hits = [
             hit
             for hit in listed.exact(self.exact, self.text, indices, char_first)
@@ -115,13 +116,21 @@ class Context:
         """One turn's exact hits of any of `phrases`, phrase by phrase in list order. Worked out for every turn at
         once, the first time a list is asked about: every hit of a concept asks about its turn's negations and
         exceptions, and hits share lists (looking through every hit of a long call for each hit was quadratic)."""
-        listed = self.book.phrase_list(phrases)
+        listed = self.phrase_list(phrases)
         by_turn = self._in_turn.get(listed)
         if by_turn is None:
             by_turn = self._in_turn[listed] = defaultdict(list)
             for hit in self.exact_hits(listed):
                 by_turn[hit.segment].append(hit)
         return by_turn.get(index, _NONE)
+
+    def phrase_list(self, phrases: list[str]) -> PhraseList:
+        """`book.phrase_list`, known by the list object during the call: rules ask with the same lists many times,
+        and each ask made and hashed a tuple of the list. The list is kept with its id, so the id stays its own."""
+        known = self._lists.get(id(phrases))
+        if known is None or known[0] is not phrases:
+            known = self._lists[id(phrases)] = (phrases, self.book.phrase_list(phrases))
+        return known[1]
 
     def exact_hits(self, listed: PhraseList) -> list[Hit]:
         """Every exact and homophone hit of a phrase list in the whole call, phrase by phrase in list order. Kept per
