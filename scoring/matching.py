@@ -536,6 +536,8 @@ def _around_pairs(view: View, phrases: list[Phrase], cutoff: float) -> list[tupl
     highs: list[int] = []
     for number, phrase in enumerate(phrases):
         starts = _window_starts(view, phrase)
+        if not starts:
+            continue
         length = len(phrase.codes) + 2
         owners += [number] * len(starts)
         lows += [start - 2 if start > 2 else 0 for start in starts]
