@@ -181,6 +181,7 @@ class CallText:
         self.codes = [codes for _, codes in forms]
         self._pinyin: dict[int, str] = {}
         self._chars: dict[str, list[tuple[int, int]]] = {}
+        self._probabilities: dict[int, float] = {}
         self._word_ends: dict[int, list[int]] = {}
         self._tokens: dict[int, tuple[set[int], set[int]]] = {}
         self._views: dict[tuple[int, ...], View] = {}
@@ -240,14 +241,26 @@ class CallText:
 
     def probability(self, index: int, start: int = 0, end: int | None = None) -> float:
         """Mean word probability over characters [start, end) of a segment (whole segment by default)."""
+        if start == 0 and end is None:
+            return self._turn_probability(index)
         words = self._words(index)
         if not words:
             return _logprob_to_probability(self.segments[index].avg_logprob)
-        if start == 0 and end is None:
-            return sum(w.probability for w in words) / len(words)
         first, last = self._word_range(index, start, len(self.normal[index]) if end is None else end)
         chosen = words[first : last + 1]
         return sum(w.probability for w in chosen) / len(chosen)
+
+    def _turn_probability(self, index: int) -> float:
+        """Mean word probability of a whole turn. Kept: rules over different scopes ask about the same turns."""
+        known = self._probabilities.get(index)
+        if known is None:
+            words = self._words(index)
+            if words:
+                known = sum(w.probability for w in words) / len(words)
+            else:
+                known = _logprob_to_probability(self.segments[index].avg_logprob)
+            self._probabilities[index] = known
+        return known
 
     def heard(self, index: int, start: int, end: int) -> str:
         return self.normal[index][start:end]
