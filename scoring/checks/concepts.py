@@ -129,19 +129,7 @@ def _near(a: Hit, b: Hit, reach: int | None) -> bool:
 def _hits(spec: ConceptSpec, name: str, indices: list[int], ctx: Context) -> list[Hit]:
     """Every exact or same-pinyin hit of a concept's phrases in the turns, minus excused and negated ones. Rules
     sharing a concept (YAML anchors) share the work: equal concept, negation and turns give equal hits."""
-    concept = spec.concepts[name]
-    negation = (
-        tuple((tuple(n.phrases), n.before_chars, n.after_chars, tuple(n.exceptions)) for n in spec.negation)
-        if concept.negatable
-        else ()
-    )
-    key = (
-        tuple(concept.phrases),
-        tuple(concept.exceptions),
-        negation,
-        spec.match.pinyin,
-        concept.pinyin,
-    )
+    key = ctx.book.concept_key(spec, name)
     if key not in ctx.concept_hits:  # searched once over the whole call, whatever turns a rule looks at
         ctx.concept_hits[key] = _search(spec, name, ctx)
     found = ctx.concept_hits[key]

@@ -28,7 +28,7 @@ class Context:
     _exact_hits: dict[PhraseList, list[Hit]] = field(default_factory=dict)
     _lists: dict[int, tuple[list[str], PhraseList]] = field(default_factory=dict)
     _mean_probability: dict[tuple[int, ...], float] = field(default_factory=dict)
-    concept_hits: dict[tuple[object, ...], list[Hit]] = field(default_factory=dict)  # see checks.concepts._hits
+    concept_hits: dict[int, list[Hit]] = field(default_factory=dict)  # see checks.concepts._hits
     # see checks.concepts.heard
     concepts_heard: dict[tuple[int, tuple[int, ...]], tuple[Hit, Clause] | None] = field(default_factory=dict)
 
