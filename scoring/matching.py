@@ -20,12 +20,12 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cached_property
-from typing import Any, NamedTuple, TypeAlias
+from typing import NamedTuple, TypeAlias
 
 import ahocorasick
 import numpy as np
 import re2
-from rapidfuzz import fuzz, process
+from rapidfuzz import fuzz
 from rapidfuzz.distance import LCSseq, ScoreAlignment
 
 from scoring.normalise import (
@@ -36,6 +36,7 @@ from scoring.normalise import (
     normalise,
     normalise_keep_separators,
     pinyin,
+    spell_codes,
     syllable_codes,
     syllables,
 )
@@ -325,13 +326,6 @@ class View:
         return found
 
     @cached_property
-    def spelled(self) -> tuple[str, np.ndarray]:
-        """`pinyin`, and where in it the space before each character's syllable is, plus the last space: characters
-        [low, high) spell as `pinyin[bounds[low] : bounds[high] + 1]` (no syllable holds a space)."""
-        spelled = self.pinyin
-        return spelled, np.flatnonzero(np.frombuffer(spelled.encode("utf-32-le"), dtype=np.uint32) == ord(" "))
-
-    @cached_property
     def tokens(self) -> list[str]:
         """One syllable (or '|') per character of `normal`: `pinyin.split()`, made from the codes."""
         return syllables(self.codes)
@@ -475,34 +469,15 @@ def find_char(text: CallText, indices: Sequence[int], phrase: Phrase, first_only
 
 def fuzzy_find(view: View, phrase: Phrase, options: MatchOptions) -> Hit | None:
     """The best approximate occurrence of `phrase` in `view` scoring at least `options.min_score`, if any."""
-    return fuzzy_find_all(view, [phrase], options)[0]
-
-
-def fuzzy_find_all(view: View, phrases: Sequence[Phrase], options: MatchOptions) -> list[Hit | None]:
-    """`fuzzy_find` of each of `phrases`, in order: those searched around syllable pairs all at once."""
     if not view.indices:
-        return [None] * len(phrases)
-    found: list[Hit | None] = []
-    around: list[int] = []  # places in `phrases` of those searched around syllable pairs
-    for place, phrase in enumerate(phrases):
-        if not phrase.gaps and options.pinyin and len(phrase.parts[0]) >= 4:
-            # only around intact syllable pairs (none at all: the prefilter `_plausible` would have said no)
-            around.append(place)
-            found.append(None)  # filled in below
-        else:
-            found.append(_fuzzy_find_one(view, phrase, options))
-    if around:
-        paired = [phrases[place] for place in around]
-        for place, phrase, best in zip(around, paired, _around_pairs(view, paired, options.min_score), strict=True):
-            found[place] = None if best is None else Hit(phrase.text, *best, "fuzzy")
-    return found
-
-
-def _fuzzy_find_one(view: View, phrase: Phrase, options: MatchOptions) -> Hit | None:
-    """`fuzzy_find` of a placeholder phrase, a short one, or one searched on characters: no windows."""
+        return None
     if phrase.gaps:
         return _find_with_gaps(view, phrase, options)
     literal = phrase.parts[0]
+    if options.pinyin and len(literal) >= 4:
+        # only around intact syllable pairs (none at all: the prefilter `_plausible` would have said no)
+        found = _around_pairs(view, phrase, options.min_score)
+        return None if found is None else Hit(phrase.text, *found, "fuzzy")
     spelled = options.pinyin and len(literal) >= 2
     if not (_plausible(phrase.codes, view.codes) if spelled else _plausible(literal, view.normal)):
         return None
@@ -535,60 +510,41 @@ def _plausible(units: str, scope: str) -> bool:
 _MAX_WINDOWS = 24
 
 
-def _around_pairs(view: View, phrases: list[Phrase], cutoff: float) -> list[tuple[int, int, int, float] | None]:
-    """Fuzzy search of each phrase (4+ characters) only in small windows around where an intact syllable pair of it
-    occurs (a long scope never goes through a long partial_ratio): (segment, start, end, score) of each one's best
-    window, the earliest of equals, or None.
-
-    The windows of all the phrases are bounded at once (`partial_alignment`'s LCS bound, one rapidfuzz call): one
-    window at a time, the Python around each bound cost more than the bounds. Only the few windows within reach of
-    `cutoff` get an alignment."""
-    end = len(view.codes)
-    owners: list[int] = []
-    lows: list[int] = []
-    highs: list[int] = []
-    for number, phrase in enumerate(phrases):
-        starts = _window_starts(view, phrase)
-        if not starts:
-            continue
-        length = len(phrase.codes) + 2
-        owners += [number] * len(starts)
-        lows += [start - 2 if start > 2 else 0 for start in starts]
-        highs += [start + length if start + length < end else end for start in starts]
-    best: list[tuple[int, int, int, float] | None] = [None] * len(phrases)
-    if not owners:
-        return best
-    spelled, bounds = view.spelled
-    begins, ends = bounds[lows], bounds[highs] + 1  # spell_codes(view.codes[low:high]) = spelled[begin:end]
-    windows = [spelled[begin:end] for begin, end in zip(begins.tolist(), ends.tolist(), strict=True)]
-    needles = list(map([phrase.spelled for phrase in phrases].__getitem__, owners))
-    common = process.cpdist(needles, windows, scorer=LCSseq.similarity, workers=1)
-    shorter = np.minimum(np.array([len(phrase.spelled) for phrase in phrases])[owners], ends - begins)
-    for i in np.flatnonzero(~_short_of(cutoff, common, shorter)).tolist():  # by phrase, then by window start
-        number, needle, window, low = owners[i], needles[i], windows[i], lows[i]
-        found = fuzz.partial_ratio_alignment(needle, window, score_cutoff=cutoff)
-        kept = best[number]
-        if found is None or (kept is not None and found.score <= kept[3]):
-            continue
-        heard = syllables(view.codes[low : highs[i]])
-        first, last = _refine(needle, heard, char_at(window, found.dest_start), char_end(window, found.dest_end))
-        segment, local_start, local_end = view.locate(low + first, low + last)
-        best[number] = (segment, local_start, local_end, round(found.score, 1))
-    return best
-
-
-def _window_starts(view: View, phrase: Phrase) -> list[int]:
-    """Where in the scope the windows worth a fuzzy search for `phrase` start, in order: where an intact syllable
-    pair of it occurs, less the pair's offset in it. Its pairs are taken in order until there are more than
-    `_MAX_WINDOWS`, and the first `_MAX_WINDOWS` are kept. Only pairs the call holds at all are looked up."""
-    present = view.text.pairs
+def _around_pairs(view: View, phrase: Phrase, cutoff: float) -> tuple[int, int, int, float] | None:
+    """Fuzzy search only in small windows around where an intact syllable pair of the phrase occurs:
+    (segment, start, end, score) of the best, or None. Long scopes never go through a long partial_ratio.
+    Pairs are looked up in the scope (`View.positions`), only those the call holds at all."""
+    needle, codes = phrase.spelled, phrase.codes
     starts: set[int] = set()
+    scope, present = view.codes, view.text.pairs
     for offset, (key, pair) in enumerate(zip(phrase.pairs, phrase.pair_codes, strict=True)):
         if key in present:
             starts.update(map(offset.__rsub__, view.positions(pair)))
             if len(starts) > _MAX_WINDOWS:
                 break
-    return sorted(starts)[:_MAX_WINDOWS]
+    if not starts:
+        return None
+    best: tuple[int, int, int, float] | None = None
+    # Each window spelled from its own codes: spelling whole scopes cost more than all their windows. A stretch said
+    # twice in scope (the same codes) is spelled and aligned once.
+    aligned: dict[str, tuple[str, ScoreAlignment] | None] = {}
+    for start in sorted(starts)[:_MAX_WINDOWS]:
+        low, high = max(0, start - 2), min(len(scope), start + len(codes) + 2)
+        heard = scope[low:high]
+        if heard not in aligned:
+            window = spell_codes(heard)
+            found = partial_alignment(needle, window, cutoff)
+            aligned[heard] = None if found is None else (window, found)
+        seen = aligned[heard]
+        if seen is None or (best is not None and seen[1].score <= best[3]):
+            continue
+        window, found = seen
+        first, last = _refine(
+            needle, syllables(heard), char_at(window, found.dest_start), char_end(window, found.dest_end)
+        )
+        segment, local_start, local_end = view.locate(low + first, low + last)
+        best = (segment, local_start, local_end, round(found.score, 1))
+    return best
 
 
 def partial_alignment(needle: str, window: str, cutoff: float) -> ScoreAlignment | None:
@@ -598,15 +554,11 @@ def partial_alignment(needle: str, window: str, cutoff: float) -> ScoreAlignment
     200·LCS/(s+k). That LCS is at most k and at most L, the LCS of the two whole strings, so no piece scores
     above 200·L/(s+L). One LCS costs a few percent of an alignment, and around a shared syllable pair most windows
     of a fuzzy search fall short of this bound (nine in ten on the bench calls)."""
-    if _short_of(cutoff, LCSseq.similarity(needle, window), min(len(needle), len(window))):
+    common = LCSseq.similarity(needle, window)
+    shorter = min(len(needle), len(window))
+    if 200.0 * common < (cutoff - _BOUND_SLACK) * (shorter + common):
         return None
     return fuzz.partial_ratio_alignment(needle, window, score_cutoff=cutoff)
-
-
-def _short_of(cutoff: float, common: Any, shorter: Any) -> Any:
-    """Whether the bound 200·L/(s+L) of `partial_alignment` falls short of `cutoff` (L = `common`, s = `shorter`):
-    numbers, or arrays of them."""
-    return 200.0 * common < (cutoff - _BOUND_SLACK) * (shorter + common)
 
 
 _BOUND_SLACK = 1e-6  # skip only what is short of the cutoff beyond any rounding of the bound

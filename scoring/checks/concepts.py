@@ -10,7 +10,7 @@ from collections import defaultdict
 
 from scoring.checks.context import Context, options_of
 from scoring.findings import Finding, Severity, Verdict
-from scoring.matching import Hit, fuzzy_find_all
+from scoring.matching import Hit, fuzzy_find
 from scoring.phrasebook import Clause, ConceptAbsent, ConceptSpec
 
 _ALONE_FUZZY_MIN_CHARS = 5
@@ -98,8 +98,8 @@ def _fuzzy_fill(
         # one search over all candidate turns (each phrase's best hit), not one per turn: 8× faster on a long call
         view = ctx.text.view(candidates)
         listed = ctx.phrase_list(spec.concepts[missing].phrases)
-        tries = listed.fuzzy_tries(view, min_chars=shortest, gaps=False, pairs=options.pinyin)
-        for hit in fuzzy_find_all(view, [ctx.book.phrases[phrase] for phrase in tries], options):
+        for phrase in listed.fuzzy_tries(view, min_chars=shortest, gaps=False, pairs=options.pinyin):
+            hit = fuzzy_find(view, ctx.book.phrases[phrase], options)
             if hit is not None and _counts(spec, missing, hit, ctx):
                 by_concept[missing].setdefault(hit.segment, []).append(hit)
                 found.add(hit.segment)

@@ -10,7 +10,7 @@ from typing import Any
 
 from scoring.findings import Finding, Verdict
 from scoring.hangup import Hangup
-from scoring.matching import CallText, Hit, MatchOptions, PhraseList, fuzzy_find_all, overlaps
+from scoring.matching import CallText, Hit, MatchOptions, PhraseList, fuzzy_find, overlaps
 from scoring.phrasebook import Clause, Match, Phrasebook, Timing, Window
 from transcribe.types import Role, Span, Transcript
 
@@ -95,7 +95,9 @@ class Context:
             return []
         options = options_of(match)
         fuzzy: list[Hit] = []
-        for found in fuzzy_find_all(view, [self.book.phrases[phrase] for phrase in searched], options):
+        for phrase in searched:
+            compiled = self.book.phrases[phrase]
+            found = fuzzy_find(view, compiled, options)
             if found is not None and not self._excused(found, exceptions):
                 fuzzy.append(found)
                 if first_only:
