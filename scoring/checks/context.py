@@ -264,8 +264,8 @@ def inside_any(span: Span, others: tuple[Span, ...], margin: float) -> bool:
     return any(o[0] - margin <= span[0] and span[1] <= o[1] + margin for o in others)
 
 
-_BY_PLACE = operator.itemgetter(1, 2)
-_NONE: list[Hit] = []  # no hit in a turn: shared, never changed  # Hit (segment, start): earliest first
+_BY_PLACE = operator.itemgetter(1, 2)  # Hit (segment, start): earliest first
+_NONE: list[Hit] = []  # no hit in a turn: shared, never changed
 
 
 @cache
