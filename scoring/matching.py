@@ -119,6 +119,11 @@ class Phrase:
         """`pair_keys` of the first part's codes, one per character but the last."""
         return pair_keys(self.codes)
 
+    @cached_property
+    def pair_codes(self) -> list[str]:
+        """The same pairs as two-code strings."""
+        return [self.codes[i : i + 2] for i in range(len(self.codes) - 1)]
+
 
 def pair_keys(codes: str) -> list[int]:
     """Each adjacent pair of syllable codes as one integer (the two code points side by side), in order: sets of
@@ -160,6 +165,11 @@ class Hit(NamedTuple):  # a tuple, not a dataclass: calls make hundreds, and tup
     how: str  # "text" | "pinyin" | "fuzzy"
 
 
+# `Hit(...)` runs NamedTuple's `__new__`, a Python function; the exact search makes hundreds of hits per call, and the
+# tuple constructor it calls makes the same hit without it.
+_new_hit = tuple.__new__
+
+
 class CallText:
     """The normal, syllable-code and pinyin forms of every turn of one call, plus what maps characters back to words
     and seconds. The first two are made once per call (every turn is searched); pinyin only for turns fuzzy search
@@ -171,9 +181,34 @@ class CallText:
         self.normal = [normal for normal, _ in forms]
         self.codes = [codes for _, codes in forms]
         self._pinyin: dict[int, str] = {}
+        self._chars: dict[str, list[tuple[int, int]]] = {}
+        self._probabilities: dict[int, float] = {}
         self._word_ends: dict[int, list[int]] = {}
         self._tokens: dict[int, tuple[set[int], set[int]]] = {}
         self._views: dict[tuple[int, ...], View] = {}
+
+    def char_places(self, char: str) -> list[tuple[int, int]]:
+        """(turn, offset) of every occurrence of one character in the call, in order: one search of the whole call
+        per character, however many phrase lists hold it."""
+        places = self._chars.get(char)
+        if places is None:
+            places, starts, whole = [], self._starts, self._whole
+            at = whole.find(char)
+            while at >= 0:
+                index = bisect.bisect_right(starts, at) - 1
+                places.append((index, at - starts[index]))
+                at = whole.find(char, at + 1)
+            self._chars[char] = places
+        return places
+
+    @cached_property
+    def _whole(self) -> str:
+        return SEPARATOR.join(self.normal)
+
+    @cached_property
+    def _starts(self) -> list[int]:
+        """Where each turn starts in `_whole`."""
+        return list(itertools.accumulate((len(n) + 1 for n in self.normal[:-1]), initial=0))
 
     def pinyin(self, index: int) -> str:
         if index not in self._pinyin:
@@ -207,14 +242,26 @@ class CallText:
 
     def probability(self, index: int, start: int = 0, end: int | None = None) -> float:
         """Mean word probability over characters [start, end) of a segment (whole segment by default)."""
+        if start == 0 and end is None:
+            return self._turn_probability(index)
         words = self._words(index)
         if not words:
             return _logprob_to_probability(self.segments[index].avg_logprob)
-        if start == 0 and end is None:
-            return sum(w.probability for w in words) / len(words)
         first, last = self._word_range(index, start, len(self.normal[index]) if end is None else end)
         chosen = words[first : last + 1]
         return sum(w.probability for w in chosen) / len(chosen)
+
+    def _turn_probability(self, index: int) -> float:
+        """Mean word probability of a whole turn. Kept: rules over different scopes ask about the same turns."""
+        known = self._probabilities.get(index)
+        if known is None:
+            words = self._words(index)
+            if words:
+                known = sum(w.probability for w in words) / len(words)
+            else:
+                known = _logprob_to_probability(self.segments[index].avg_logprob)
+            self._probabilities[index] = known
+        return known
 
     def heard(self, index: int, start: int, end: int) -> str:
         return self.normal[index][start:end]
@@ -256,6 +303,7 @@ class View:
             self.starts.append(offset)
             offset += len(text.normal[i]) + 1
         self.normal = SEPARATOR.join(text.normal[i] for i in indices)
+        self._positions: dict[str, list[int]] = {}
 
     @cached_property
     def codes(self) -> str:
@@ -264,6 +312,18 @@ class View:
     @cached_property
     def pinyin(self) -> str:
         return " " + "| ".join(self.text.pinyin(i)[1:] for i in self.indices) if self.indices else " "
+
+    def positions(self, pair: str) -> list[int]:
+        """Where the two syllable codes `pair` occur in `codes`, in order. Kept per view: phrases share pairs, and
+        each lookup is a pass over the scope."""
+        found = self._positions.get(pair)
+        if found is None:
+            found, at = [], self.codes.find(pair)
+            while at >= 0:
+                found.append(at)
+                at = self.codes.find(pair, at + 1)
+            self._positions[pair] = found
+        return found
 
     @cached_property
     def tokens(self) -> list[str]:
@@ -311,7 +371,8 @@ class ExactIndex:
                 start, end = last - length + 1, last + 1
                 heard = normal[start:end]
                 for name, literal in names:
-                    found[name].append(Hit(name, segment, start, end, 100.0, "text" if heard == literal else "pinyin"))
+                    how = "text" if heard == literal else "pinyin"
+                    found[name].append(_new_hit(Hit, (name, segment, start, end, 100.0, how)))
         return found
 
 
@@ -341,23 +402,12 @@ class PhraseList:
         self._tries: dict[tuple[int | None, bool, bool], tuple[tuple[int, ...], frozenset[int]]] = {}
 
     def exact(
-        self, found: Mapping[str, Sequence[Hit]], text: CallText, indices: Iterable[int], first_char_only: bool = False
+        self, found: Mapping[str, Sequence[Hit]], text: CallText, indices: Sequence[int], first_char_only: bool = False
     ) -> list[Hit]:
         """Every exact and homophone hit of the list's phrases in the call (`found`: the call's hit table) and of
         its one-character phrases in the given turns, phrase by phrase in list order."""
         parts = [(place, found[name]) for name in self._places.keys() & found.keys() for place in self._places[name]]
         parts += [(place, find_char(text, indices, phrase, first_char_only)) for place, phrase in self._chars]
-        return _in_list_order(parts)
-
-    def exact_in_turn(self, found: Mapping[str, Mapping[int, Sequence[Hit]]], text: CallText, index: int) -> list[Hit]:
-        """The same for one turn, from the call's hit table grouped by turn: the cost is that turn's hits, not the
-        call's (looking through every hit of a long call for each hit to excuse was quadratic)."""
-        parts = [
-            (place, found[name].get(index, ()))
-            for name in self._places.keys() & found.keys()
-            for place in self._places[name]
-        ]
-        parts += [(place, find_char(text, [index], phrase)) for place, phrase in self._chars]
         return _in_list_order(parts)
 
     def fuzzy_tries(self, view: View, *, min_chars: int | None, gaps: bool, pairs: bool) -> list[str]:
@@ -399,9 +449,15 @@ def _in_list_order(parts: list[tuple[int, Sequence[Hit]]]) -> list[Hit]:
 _FIRST = operator.itemgetter(0)
 
 
-def find_char(text: CallText, indices: Iterable[int], phrase: Phrase, first_only: bool = False) -> list[Hit]:
-    """Occurrences of a one-character phrase in some turns, by plain search (too common for the automaton)."""
+def find_char(text: CallText, indices: Sequence[int], phrase: Phrase, first_only: bool = False) -> list[Hit]:
+    """Occurrences of a one-character phrase in some turns (in ascending order, as every scope is), by plain search
+    (too common for the automaton). In every turn of the call: from the call's own table of that character."""
     char, hits = phrase.parts[0], []
+    if len(indices) == len(text.normal):
+        places = text.char_places(char)
+        name = phrase.text
+        chosen = places[: 1 if first_only else None]
+        return [_new_hit(Hit, (name, index, at, at + 1, 100.0, "text")) for index, at in chosen]
     for index in indices:
         normal, at = text.normal[index], -1
         while (at := normal.find(char, at + 1)) >= 0:
@@ -457,20 +513,15 @@ _MAX_WINDOWS = 24
 def _around_pairs(view: View, phrase: Phrase, cutoff: float) -> tuple[int, int, int, float] | None:
     """Fuzzy search only in small windows around where an intact syllable pair of the phrase occurs:
     (segment, start, end, score) of the best, or None. Long scopes never go through a long partial_ratio.
-    Pairs are found by plain string search in the scope's codes, only those the call holds at all."""
+    Pairs are looked up in the scope (`View.positions`), only those the call holds at all."""
     needle, codes = phrase.spelled, phrase.codes
     starts: set[int] = set()
     scope, present = view.codes, view.text.pairs
-    for offset, key in enumerate(phrase.pairs):
-        if key not in present:
-            continue
-        pair = codes[offset : offset + 2]
-        at = scope.find(pair)
-        while at >= 0:
-            starts.add(at - offset)
-            at = scope.find(pair, at + 1)
-        if len(starts) > _MAX_WINDOWS:
-            break
+    for offset, (key, pair) in enumerate(zip(phrase.pairs, phrase.pair_codes, strict=True)):
+        if key in present:
+            starts.update(map(offset.__rsub__, view.positions(pair)))
+            if len(starts) > _MAX_WINDOWS:
+                break
     if not starts:
         return None
     best: tuple[int, int, int, float] | None = None

@@ -489,6 +489,8 @@ class Phrasebook:
     _lists: dict[tuple[str, ...], PhraseList] = field(default_factory=dict, repr=False, compare=False)
     _specs: list[ConceptSpec] = field(default_factory=list, repr=False, compare=False)
     _spec_keys: dict[int, tuple[ConceptSpec, int]] = field(default_factory=dict, repr=False, compare=False)
+    _concept_keys: dict[tuple[int, str], int] = field(default_factory=dict, repr=False, compare=False)
+    _concept_numbers: dict[tuple[object, ...], int] = field(default_factory=dict, repr=False, compare=False)
 
     @cached_property
     def index(self) -> ExactIndex:
@@ -513,6 +515,24 @@ class Phrasebook:
             self._specs.append(spec)
         self._spec_keys[id(spec)] = (spec, key)
         return key
+
+    def concept_key(self, spec: ConceptSpec, name: str) -> int:
+        """One number per distinct search of a concept: what its hits in a call depend on (its phrases and
+        exceptions, the spec's negations if the concept is negatable, pinyin settings) is equal for equal numbers,
+        whatever spec the concept is in. Worked out once per phrasebook: a call asks for every concept of every
+        clause, and making and hashing what it depends on cost more than the lookup."""
+        ident = (self.spec_key(spec), name)
+        number = self._concept_keys.get(ident)
+        if number is None:
+            concept = spec.concepts[name]
+            negation = (
+                tuple((tuple(n.phrases), n.before_chars, n.after_chars, tuple(n.exceptions)) for n in spec.negation)
+                if concept.negatable
+                else ()
+            )
+            depends = (tuple(concept.phrases), tuple(concept.exceptions), negation, spec.match.pinyin, concept.pinyin)
+            number = self._concept_keys[ident] = self._concept_numbers.setdefault(depends, len(self._concept_numbers))
+        return number
 
     @property
     def active_rules(self) -> tuple[Any, ...]:

@@ -88,14 +88,16 @@ def _fuzzy_fill(
     alone = len(clause.all_of) == 1
     shortest = max(spec.match.fuzzy_min_chars, _ALONE_FUZZY_MIN_CHARS if alone else 0)
     for missing in clause.all_of:
-        others = [by_concept[n] for n in clause.all_of if n != missing]
-        candidates = [i for i in indices if i not in by_concept[missing] and all(i in o for o in others)]
+        heard_already = by_concept[missing]
+        candidates = [i for i in indices if i not in heard_already]
+        for other in (by_concept[n] for n in clause.all_of if n != missing):
+            candidates = [i for i in candidates if i in other]
         if not candidates:
             continue
         options = options_of(spec.match)
         # one search over all candidate turns (each phrase's best hit), not one per turn: 8× faster on a long call
         view = ctx.text.view(candidates)
-        listed = ctx.book.phrase_list(spec.concepts[missing].phrases)
+        listed = ctx.phrase_list(spec.concepts[missing].phrases)
         for phrase in listed.fuzzy_tries(view, min_chars=shortest, gaps=False, pairs=options.pinyin):
             hit = fuzzy_find(view, ctx.book.phrases[phrase], options)
             if hit is not None and _counts(spec, missing, hit, ctx):
@@ -127,21 +129,9 @@ def _near(a: Hit, b: Hit, reach: int | None) -> bool:
 def _hits(spec: ConceptSpec, name: str, indices: list[int], ctx: Context) -> list[Hit]:
     """Every exact or same-pinyin hit of a concept's phrases in the turns, minus excused and negated ones. Rules
     sharing a concept (YAML anchors) share the work: equal concept, negation and turns give equal hits."""
-    concept = spec.concepts[name]
-    negation = (
-        tuple((tuple(n.phrases), n.before_chars, n.after_chars, tuple(n.exceptions)) for n in spec.negation)
-        if concept.negatable
-        else ()
-    )
-    key = (
-        tuple(concept.phrases),
-        tuple(concept.exceptions),
-        negation,
-        spec.match.pinyin,
-        concept.pinyin,
-    )
+    key = ctx.book.concept_key(spec, name)
     if key not in ctx.concept_hits:  # searched once over the whole call, whatever turns a rule looks at
-        ctx.concept_hits[key] = _search(spec, name, ctx.turns(None), ctx)
+        ctx.concept_hits[key] = _search(spec, name, ctx)
     found = ctx.concept_hits[key]
     if len(indices) == len(ctx.transcript.segments):
         return found
@@ -149,10 +139,10 @@ def _hits(spec: ConceptSpec, name: str, indices: list[int], ctx: Context) -> lis
     return [h for h in found if h.segment in allowed]
 
 
-def _search(spec: ConceptSpec, name: str, indices: list[int], ctx: Context) -> list[Hit]:
+def _search(spec: ConceptSpec, name: str, ctx: Context) -> list[Hit]:
     any_how = spec.match.pinyin and spec.concepts[name].pinyin
-    listed = ctx.book.phrase_list(spec.concepts[name].phrases)
-    hits = [hit for hit in listed.exact(ctx.exact, ctx.text, indices) if any_how or hit.how == "text"]
+    listed = ctx.phrase_list(spec.concepts[name].phrases)
+    hits = [hit for hit in ctx.exact_hits(listed) if any_how or hit.how == "text"]
     return [h for h in hits if _counts(spec, name, h, ctx)]
 
 

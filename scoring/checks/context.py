@@ -24,9 +24,11 @@ class Context:
     hangup: Hangup
     _turns: dict[Role | None, list[int]] = field(default_factory=dict)
     _spans: dict[tuple[int, ...], tuple[float, float] | None] = field(default_factory=dict)
-    _in_turn: dict[tuple[PhraseList, int], list[Hit]] = field(default_factory=dict)
+    _in_turn: dict[PhraseList, dict[int, list[Hit]]] = field(default_factory=dict)
+    _exact_hits: dict[PhraseList, list[Hit]] = field(default_factory=dict)
+    _lists: dict[int, tuple[list[str], PhraseList]] = field(default_factory=dict)
     _mean_probability: dict[tuple[int, ...], float] = field(default_factory=dict)
-    concept_hits: dict[tuple[object, ...], list[Hit]] = field(default_factory=dict)  # see checks.concepts._hits
+    concept_hits: dict[int, list[Hit]] = field(default_factory=dict)  # see checks.concepts._hits
     # see checks.concepts.heard
     concepts_heard: dict[tuple[int, tuple[int, ...]], tuple[Hit, Clause] | None] = field(default_factory=dict)
 
@@ -76,7 +78,7 @@ class Context:
         allowed = set(indices)
         any_how = match.pinyin  # homophones count too
         char_first = first_only and not exceptions and not match.word_boundary
-        listed = self.book.phrase_list(phrases)
+        listed = self.phrase_list(phrases)
         hits = [
             hit
             for hit in listed.exact(self.exact, self.text, indices, char_first)
@@ -113,22 +115,32 @@ class Context:
         return overlaps(hit, self.exact_in_turn(exceptions, hit.segment))
 
     def exact_in_turn(self, phrases: list[str], index: int) -> list[Hit]:
-        """One turn's exact hits of any of `phrases`, phrase by phrase in list order. Kept per list and turn: every
-        hit of a concept asks about its turn's negations, and hits share turns."""
-        listed = self.book.phrase_list(phrases)
-        key = (listed, index)
-        if key not in self._in_turn:
-            self._in_turn[key] = listed.exact_in_turn(self._exact_by_turn, self.text, index)
-        return self._in_turn[key]
+        """One turn's exact hits of any of `phrases`, phrase by phrase in list order. Worked out for every turn at
+        once, the first time a list is asked about: every hit of a concept asks about its turn's negations and
+        exceptions, and hits share lists (looking through every hit of a long call for each hit was quadratic)."""
+        listed = self.phrase_list(phrases)
+        by_turn = self._in_turn.get(listed)
+        if by_turn is None:
+            by_turn = self._in_turn[listed] = defaultdict(list)
+            for hit in self.exact_hits(listed):
+                by_turn[hit.segment].append(hit)
+        return by_turn.get(index, _NONE)
 
-    @cached_property
-    def _exact_by_turn(self) -> dict[str, dict[int, list[Hit]]]:
-        grouped: dict[str, dict[int, list[Hit]]] = {}
-        for phrase, hits in self.exact.items():
-            turns = grouped[phrase] = defaultdict(list)
-            for hit in hits:
-                turns[hit.segment].append(hit)
-        return grouped
+    def phrase_list(self, phrases: list[str]) -> PhraseList:
+        """`book.phrase_list`, known by the list object during the call: rules ask with the same lists many times,
+        and each ask made and hashed a tuple of the list. The list is kept with its id, so the id stays its own."""
+        known = self._lists.get(id(phrases))
+        if known is None or known[0] is not phrases:
+            known = self._lists[id(phrases)] = (phrases, self.book.phrase_list(phrases))
+        return known[1]
+
+    def exact_hits(self, listed: PhraseList) -> list[Hit]:
+        """Every exact and homophone hit of a phrase list in the whole call, phrase by phrase in list order. Kept per
+        list: concepts, negations and exceptions share lists."""
+        hits = self._exact_hits.get(listed)
+        if hits is None:
+            hits = self._exact_hits[listed] = listed.exact(self.exact, self.text, self.turns(None))
+        return hits
 
     # --- evidence -----------------------------------------------------------------------------------------------
     def times(self, hit: Hit) -> tuple[float, float]:
@@ -253,6 +265,7 @@ def inside_any(span: Span, others: tuple[Span, ...], margin: float) -> bool:
 
 
 _BY_PLACE = operator.itemgetter(1, 2)  # Hit (segment, start): earliest first
+_NONE: list[Hit] = []  # no hit in a turn: shared, never changed
 
 
 @cache

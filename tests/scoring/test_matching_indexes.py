@@ -7,8 +7,19 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from rapidfuzz import fuzz
 
-from scoring.matching import CallText, Hit, MatchOptions, find_char, fuzzy_find, pair_keys, partial_alignment
-from scoring.normalise import normalise, pinyin, spell_codes, syllable_codes
+from scoring.matching import (
+    CallText,
+    Hit,
+    MatchOptions,
+    Phrase,
+    View,
+    _refine,
+    find_char,
+    fuzzy_find,
+    pair_keys,
+    partial_alignment,
+)
+from scoring.normalise import char_at, char_end, normalise, pinyin, spell_codes, syllable_codes, syllables
 from tests.scoring.factory import book, call
 
 HAN = st.characters(min_codepoint=0x4E00, max_codepoint=0x9FA5)
@@ -75,13 +86,10 @@ def test_phrase_list_exact_hits_are_the_per_phrase_hits_in_list_order(names: lis
     indices = list(range(len(turns)))
     listed = book().phrase_list(names)
     assert listed.exact(exact, text, indices) == _plain_exact(names, exact, text, indices)
-    by_turn: dict[str, dict[int, list[Hit]]] = {}
-    for name, hits in exact.items():
-        for hit in hits:
-            by_turn.setdefault(name, {}).setdefault(hit.segment, []).append(hit)
+    everywhere = listed.exact(exact, text, indices)
     for index in indices:
         in_turn = [h for h in _plain_exact(names, exact, text, [index]) if h.segment == index]
-        assert listed.exact_in_turn(by_turn, text, index) == in_turn
+        assert [h for h in everywhere if h.segment == index] == in_turn
 
 
 @SETTINGS
@@ -110,3 +118,68 @@ def test_phrases_fuzzy_search_leaves_out_are_never_found(
 def test_spelled_codes_are_the_pinyin_of_the_text(text: str) -> None:
     normal = normalise(text) + "|" + normalise(text[::-1])  # a separator stays a separator
     assert spell_codes(syllable_codes(normal)) == pinyin(normal)
+
+
+def _plain_fuzzy(view: View, phrase: Phrase, cutoff: float) -> tuple[int, int, int, float] | None:
+    """What fuzzy search around syllable pairs did one phrase and one window at a time: each window spelled from its
+    codes, `partial_alignment` of each."""
+    codes, scope, starts = phrase.codes, view.codes, set()
+    for offset in range(len(codes) - 1):
+        at = scope.find(codes[offset : offset + 2])
+        while at >= 0:
+            starts.add(at - offset)
+            at = scope.find(codes[offset : offset + 2], at + 1)
+        if len(starts) > 24:
+            break
+    best = None
+    for start in sorted(starts)[:24]:
+        low, high = max(0, start - 2), min(len(scope), start + len(codes) + 2)
+        window = spell_codes(scope[low:high])
+        found = partial_alignment(phrase.spelled, window, cutoff)
+        if found is None or (best is not None and found.score <= best[3]):
+            continue
+        first, last = _refine(
+            phrase.spelled,
+            syllables(scope[low:high]),
+            char_at(window, found.dest_start),
+            char_end(window, found.dest_end),
+        )
+        best = (*view.locate(low + first, low + last), round(found.score, 1))
+    return best
+
+
+@SETTINGS
+@given(
+    st.lists(st.sampled_from([n for n in NAMES if book().phrases[n].literal and len(book().phrases[n].literal) >= 4])),
+    st.lists(st.text(alphabet=FEW_HAN, min_size=1, max_size=30), min_size=1, max_size=6),
+    st.sampled_from([60.0, 70.0, 80.0, 90.0]),
+)
+def test_fuzzy_search_around_pairs_is_the_plain_window_by_window_search(
+    names: list[str], turns: list[str], cutoff: float
+) -> None:
+    text = CallText(call(*[("agent", t) for t in turns]))
+    view = text.view(range(len(turns)))
+    for name in names:
+        hit = fuzzy_find(view, book().phrases[name], MatchOptions(min_score=cutoff))
+        assert (hit[1:5] if hit else None) == _plain_fuzzy(view, book().phrases[name], cutoff)
+
+
+@SETTINGS
+@given(
+    st.sampled_from(list("风险股您请不")),
+    st.lists(
+        st.text(alphabet=st.sampled_from(list("风险股您请不,|a1")), min_size=1, max_size=12), min_size=1, max_size=6
+    ),
+    st.booleans(),
+)
+def test_one_character_over_the_whole_call_is_found_turn_by_turn(char: str, turns: list[str], first: bool) -> None:
+    text = CallText(call(*[("agent", t) for t in turns]))
+    phrase = Phrase(text=char, parts=(char,))
+    plain = [
+        Hit(char, index, at, at + 1, 100.0, "text")
+        for index, normal in enumerate(text.normal)
+        for at in range(len(normal))
+        if normal[at] == char
+    ]
+    assert find_char(text, list(range(len(turns))), phrase, first) == (plain[:1] if first else plain)
+    assert find_char(text, list(range(len(turns))), phrase) == find_char(text, range(len(turns)), phrase)
