@@ -185,7 +185,8 @@ def main() -> None:
     url = args.url or f"sqlite:///{tempfile.mkdtemp(prefix='callqa-bench-')}/bench.db"
     keys = reuse(url, args.clients) if args.reuse else seed(url, args.calls, args.clients)
     log = Path(tempfile.mkdtemp(prefix="callqa-bench-")) / "server.log"
-    with local_server(_server_env(url, args.workers), log, args=[f"--workers={args.workers}"]) as base:
+    serve_args = [f"--workers={args.workers}"] if args.workers > 1 else []
+    with local_server(_server_env(url, args.workers), log, args=serve_args) as base:
         started = time.perf_counter()
         httpx.get(f"{base}/api/queue", headers={"X-API-Key": keys[0]}, timeout=600)  # first read queues the calls
         print(f"first queue read (review rows for {args.calls} calls): {time.perf_counter() - started:.1f} s")
