@@ -19,6 +19,7 @@ from api.services.versions import current_versions
 from api.store import make_engine, make_sessionmaker
 from api.worker.celery_app import BrokerError, CeleryProcessor, check_broker, make_app
 from api.worker.local import LocalProcessor, pool_transcriber
+from scoring import Phrasebook
 
 PROMETHEUS_DIR = "PROMETHEUS_MULTIPROC_DIR"  # prometheus_client's own name: where each process keeps its metrics
 
@@ -48,9 +49,9 @@ def serve(
             ExitCode.CONFIG,
         )
     sessions = store_or_exit()  # migrates (or refuses a stale schema) once, before any worker starts
-    phrasebook_or_exit()
+    book = phrasebook_or_exit()
     if workers == 1:
-        _serve_one(settings, sessions, secret, host, port)
+        _serve_one(settings, sessions, book, secret, host, port)
         return
     _broker_or_exit(settings)
     # The workers are fresh interpreters that read their configuration from the environment, as this one did.
@@ -68,12 +69,13 @@ def serve(
         )
 
 
-def _serve_one(settings: Settings, sessions: sessionmaker[Session], secret: str, host: str, port: int) -> None:
+def _serve_one(
+    settings: Settings, sessions: sessionmaker[Session], book: Phrasebook, secret: str, host: str, port: int
+) -> None:
     import uvicorn
 
     from api.http import create_app
 
-    book = phrasebook_or_exit()
     processor: LocalProcessor | CeleryProcessor
     if settings.broker_url:
         processor = CeleryProcessor(_broker_or_exit(settings))
