@@ -84,7 +84,7 @@ def _metrics(app: FastAPI) -> None:
 
 class RequestMetrics:
     """Counts and times every HTTP request by route template (never the id: bounded label values). Plain ASGI:
-    Starlette's `BaseHTTPMiddleware` adds a task and a stream per request, a fifth of a claim's CPU."""
+    Starlette's `BaseHTTPMiddleware` adds a task and a stream per request (6-11 % of a claim's CPU in py-spy)."""
 
     def __init__(self, app: ASGIApp, *, requests: Counter, latency: Histogram) -> None:
         self.app, self.requests, self.latency = app, requests, latency
