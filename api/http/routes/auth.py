@@ -7,6 +7,7 @@ from fastapi.security import OAuth2PasswordRequestForm
 from pydantic import BaseModel
 
 from api.http.deps import CurrentUser, Router, SessionDep, issue_token
+from api.http.routes.users import UserOut
 from api.services.users import authenticate, user_dict
 
 router = Router(prefix="/api", tags=["auth"])
@@ -17,15 +18,6 @@ class Token(BaseModel):
     token_type: str = "bearer"
 
 
-class Me(BaseModel):
-    id: int
-    name: str
-    role: str
-    agent_id: str | None
-    branches: list[str]
-    disabled: bool
-
-
 @router.post("/auth/token", response_model=Token)
 def login(request: Request, session: SessionDep, form: Annotated[OAuth2PasswordRequestForm, Depends()]) -> Token:
     """OAuth2 password flow: user name and password → a bearer token (JWT) with an expiry."""
@@ -33,6 +25,6 @@ def login(request: Request, session: SessionDep, form: Annotated[OAuth2PasswordR
     return Token(access_token=issue_token(request, user))
 
 
-@router.get("/me", response_model=Me)
+@router.get("/me", response_model=UserOut)
 def me(user: CurrentUser) -> dict[str, Any]:
     return user_dict(user)

@@ -20,6 +20,8 @@ Branches = Annotated[list[Annotated[str, Field(min_length=1, max_length=200)]], 
 
 
 class UserOut(BaseModel):
+    """A user as the admin routes and `GET /api/me` show it (`api.services.users.user_dict`)."""
+
     id: int
     name: str
     role: str
