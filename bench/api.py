@@ -21,14 +21,13 @@ import os
 import random
 import shutil
 import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
 
 import httpx
 import psutil
-from sqlalchemy import func, select, update
+from sqlalchemy import Engine, func, select, update
 from sqlalchemy.orm import Session
 
 import phrasebooks
@@ -43,7 +42,6 @@ from scoring import Scorecard, load_phrasebooks, score
 from tests.scoring.factory import call as transcript_of
 from tests.store.stand_ins import TURNS
 
-CALLQA = str(Path(sys.executable).parent / "callqa")
 WRK = "wrk"
 LUA = Path(__file__).with_name("api_load.lua")
 SEED_CHUNK = 500
@@ -190,8 +188,8 @@ def main() -> None:
         started = time.perf_counter()
         httpx.get(f"{base}/api/queue", headers={"X-API-Key": keys[0]}, timeout=600)  # first read queues the calls
         print(f"first queue read (review rows for {args.calls} calls): {time.perf_counter() - started:.1f} s")
-        open_before = _open_reviews(url)
         engine = make_engine(url)
+        open_before = _open_reviews(engine)
         server = psutil.Process()  # this process: its children are the server (and its workers) alone
         print(
             f"{engine.dialect.name}, {args.clients} clients, {len(os.sched_getaffinity(0))} cores, "
@@ -211,11 +209,9 @@ def main() -> None:
                     print(f"  the queue ran out ({open_before} open calls): later claims were 204s")
 
 
-def _open_reviews(url: str) -> int:
-    engine = make_engine(url)
+def _open_reviews(engine: Engine) -> int:
     with engine.connect() as connection:
         count = connection.scalar(select(func.count()).select_from(Review).where(Review.state == ReviewState.QUEUED))
-    engine.dispose()
     return int(count or 0)
 
 

@@ -197,7 +197,8 @@ def _follow(session: Session, review: Review, old: _Card, new: _Card, sha256: st
     review.scorecard_id, review.score, review.fatal = new.id, new.score, new.fatal
     review.state, review.requeue_reason = next_state, reason
     review.sampled = review.sampled or (not new.needs_review and wanted)
-    if next_state == ReviewState.QUEUED and before["state"] != ReviewState.QUEUED:
+    newly_queued = next_state == ReviewState.QUEUED and before["state"] != ReviewState.QUEUED
+    if newly_queued:
         review.queued_at, review.lease_holder, review.lease_until = utcnow(), None, None
         review.decision, review.reviewed_at, review.acknowledged_at = None, None, None
     record_transition(
@@ -208,7 +209,7 @@ def _follow(session: Session, review: Review, old: _Card, new: _Card, sha256: st
         before=before,
         after={"state": str(next_state), "scorecard_id": new.id, "reason": reason},
     )
-    return 1 if next_state == ReviewState.QUEUED and before["state"] != ReviewState.QUEUED else 0
+    return 1 if newly_queued else 0
 
 
 def _rescore_reason(old: _Card, new: _Card) -> str:

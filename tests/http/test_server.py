@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import os
 import subprocess
-import sys
 from collections import Counter
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -17,12 +16,11 @@ import pytest
 from kombu import Connection
 from sqlalchemy.orm import Session, sessionmaker
 
-from api.cli.local_server import local_server
+from api.cli.local_server import CALLQA, local_server
 from api.services.users import add_user, create_api_key
 from api.store.models import UserRole
 from tests.http.conftest import SECRET, Seed, finding, scorecard
 
-CALLQA = [str(Path(sys.executable).parent / "callqa")]
 CLAIMERS = 50
 CALLS = 30
 
@@ -81,7 +79,7 @@ def _reachable_or_skip(url: str) -> str:
 def test_several_workers_need_a_broker(db_url: str, sessions: sessionmaker[Session]) -> None:
     env = {k: v for k, v in os.environ.items() if k != "CALLQA_BROKER_URL"}
     result = subprocess.run(
-        [*CALLQA, "serve", "--workers", "2", "--port", "1"],
+        [CALLQA, "serve", "--workers", "2", "--port", "1"],
         env={**env, "CALLQA_DATABASE_URL": db_url, "CALLQA_SECRET_KEY": SECRET},
         capture_output=True,
         text=True,
@@ -93,7 +91,7 @@ def test_several_workers_need_a_broker(db_url: str, sessions: sessionmaker[Sessi
 def test_serve_refuses_to_start_without_a_signing_key(db_url: str, sessions: sessionmaker[Session]) -> None:
     env = {k: v for k, v in os.environ.items() if k != "CALLQA_SECRET_KEY"}
     result = subprocess.run(
-        [*CALLQA, "serve", "--port", "1"],
+        [CALLQA, "serve", "--port", "1"],
         env={**env, "CALLQA_DATABASE_URL": db_url},
         capture_output=True,
         text=True,
@@ -101,7 +99,7 @@ def test_serve_refuses_to_start_without_a_signing_key(db_url: str, sessions: ses
     )
     assert result.returncode == 2 and "CALLQA_SECRET_KEY is not set" in result.stderr
     short = subprocess.run(
-        [*CALLQA, "serve"],
+        [CALLQA, "serve"],
         env={**env, "CALLQA_DATABASE_URL": db_url, "CALLQA_SECRET_KEY": "short"},
         capture_output=True,
         text=True,
